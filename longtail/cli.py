@@ -1,0 +1,59 @@
+"""The `longtail` command line. Subcommands live in longtail/commands/, one per capability."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from longtail import __version__
+from longtail.runtime import go_offline
+
+go_offline()
+
+from longtail.commands import data as data_commands  # noqa: E402
+from longtail.commands.demo import demo  # noqa: E402
+from longtail.errors import LongtailError  # noqa: E402
+
+app = typer.Typer(
+    help="longtail: a conversational shopping assistant that finds the right lesser-known "
+    "products.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(data_commands.app, name="data")
+app.command()(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"longtail {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    """Run `longtail COMMAND --help` for each command's options."""
+
+
+def main() -> None:
+    """Entry point: user errors print one clear line and exit 2, never a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except LongtailError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ValidationError as exc:
+        print(f"error: invalid configuration: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

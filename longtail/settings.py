@@ -1,0 +1,104 @@
+"""One settings object, read from a TOML file and LONGTAIL_* environment variables.
+
+Priority, lowest first: defaults < config file (`longtail.toml` in the working directory,
+or the file named by LONGTAIL_CONFIG) < environment variables. Nested keys use a double
+underscore in the environment: LONGTAIL_STORE__MODE=server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "longtail"
+
+
+class StoreSettings(BaseModel):
+    """Where product vectors live."""
+
+    mode: Literal["embedded", "server"] = Field(
+        "embedded", description="embedded: Chroma in-process on disk; server: a Chroma server"
+    )
+    host: str = Field("127.0.0.1", description="Chroma server host (mode=server)")
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port (mode=server)")
+    collection: str = Field("products", description="collection name prefix")
+
+
+class EncoderSettings(BaseModel):
+    """How product and query text becomes vectors."""
+
+    kind: Literal["sentence-transformers", "openai"] = Field(
+        "sentence-transformers",
+        description="sentence-transformers: the packaged all-MiniLM-L6-v2 on CPU; "
+        "openai: an OpenAI-compatible /v1/embeddings endpoint (e.g. vLLM)",
+    )
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="model name; for sentence-transformers a local path or the packaged name",
+    )
+    url: str = Field("", description="base URL of the embeddings endpoint (kind=openai)")
+    batch_size: int = Field(64, ge=1, le=4096, description="texts per encoder batch")
+    template: str = Field(
+        "{title}. {category}. {brand}. {description}",
+        description="product text template; fields: title, category, brand, description, "
+        "attributes",
+    )
+
+
+class Settings(BaseSettings):
+    """Every configuration key of longtail; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LONGTAIL_",
+        env_nested_delimiter="__",
+        toml_file="longtail.toml",
+        extra="forbid",
+    )
+
+    home: Path = Field(
+        default_factory=default_home,
+        description="data directory: demo store, vector stores, models, artifacts, logs",
+    )
+    seed: int = Field(7, description="seed for the demo generator, sampling and training")
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    encoder: EncoderSettings = Field(default_factory=EncoderSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("LONGTAIL_CONFIG", "longtail.toml")
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.home / "demo"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad config file or variable raises a ValidationError naming the key."""
+    config = os.environ.get("LONGTAIL_CONFIG")
+    if config and not Path(config).is_file():
+        raise FileNotFoundError(f"LONGTAIL_CONFIG names {config}, which does not exist")
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""Scorers (every baseline and model behind one contract), the intent encoder and the hybrid ranker."""
