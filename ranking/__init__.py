@@ -1,1 +1,1 @@
-"""Scorers (every baseline and model behind one contract), the intent encoder and the hybrid ranker."""
+"""Every scorer behind one contract: baselines, the intent encoder, CF and the hybrid ranker."""
