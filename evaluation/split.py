@@ -8,7 +8,7 @@ test query whose history is everything before its targets. Scorers only ever see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -124,13 +124,15 @@ def temporal(dataset: Dataset, cut: float | None = None) -> Split:
     return _split("temporal", dataset, train_sequences, train_events, validation, test)
 
 
+def check_protocol(protocol: str) -> None:
+    if protocol not in PROTOCOLS:
+        raise SplitError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+
+
 def make_split(dataset: Dataset, protocol: str) -> Split:
     """The split of a protocol by name, as `longtail eval --protocol` names it."""
-    if protocol == "loo":
-        return leave_last_out(dataset)
-    if protocol == "temporal":
-        return temporal(dataset)
-    raise SplitError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+    check_protocol(protocol)
+    return leave_last_out(dataset) if protocol == "loo" else temporal(dataset)
 
 
 def _new_items(after: np.ndarray, history: np.ndarray) -> np.ndarray:
@@ -158,3 +160,25 @@ def _split(
     return Split(
         protocol=protocol, training=training, test=test, tail=tail_mask(training.item_counts())
     )
+
+
+def sample_users(split: Split, users: int, seed: int) -> Split:
+    """A quicker split: `users` random test queries and as many validation pairs.
+
+    Training data and the tail stay those of the full split, so a sampled run scores the
+    same models on fewer queries.
+    """
+    if users <= 0:
+        raise SplitError(f"--users must be positive, got {users}")
+    rng = np.random.default_rng(seed)
+    test = [split.test[i] for i in _sorted_sample(rng, len(split.test), users)]
+    pairs = split.training.validation
+    validation = [pairs[i] for i in _sorted_sample(rng, len(pairs), users)]
+    training = replace(split.training, validation=validation)
+    return replace(split, training=training, test=test)
+
+
+def _sorted_sample(rng: np.random.Generator, population: int, size: int) -> np.ndarray:
+    if size >= population:
+        return np.arange(population)
+    return np.sort(rng.choice(population, size=size, replace=False))

@@ -14,6 +14,7 @@ go_offline()
 
 from longtail.commands import data as data_commands  # noqa: E402
 from longtail.commands.demo import demo  # noqa: E402
+from longtail.commands.evaluate import evaluate  # noqa: E402
 from longtail.errors import LongtailError  # noqa: E402
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.command()(demo)
+app.command("eval")(evaluate)
 
 
 def _version(value: bool) -> None:

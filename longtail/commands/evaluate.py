@@ -1,0 +1,67 @@
+"""`longtail eval`: judge models offline on a dataset, with long-tail metrics and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from longtail.console import err, print_json, print_table
+
+DEFAULT_MODELS = "pop,itemknn,als,content"
+SUMMARY_METRICS = ("recall@10", "ndcg@10", "tail_recall@10", "coverage@10", "aplt@10")
+
+
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="dataset folder (generic or amazon)")],
+    out: Annotated[Path, typer.Option("--out", help="folder for metrics.json, report.md, plots")],
+    models: Annotated[
+        str, typer.Option("--models", help="comma-separated model names, e.g. pop,itemknn")
+    ] = DEFAULT_MODELS,
+    protocol: Annotated[
+        str, typer.Option("--protocol", help="loo (leave-last-out) or temporal (global cut)")
+    ] = "loo",
+    users: Annotated[
+        int | None, typer.Option("--users", help="evaluate N random test users (default: all)")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="sampling and training seed (default: the settings seed)"),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="print metrics.json to stdout")
+    ] = False,
+) -> None:
+    """Tune each model on validation, rank every test user's full catalog, report the metrics."""
+    from catalog.loading import load_dataset
+    from evaluation.plots import write_plots
+    from evaluation.report import metrics_document, render_report, write_metrics
+    from evaluation.runner import run_evaluation
+    from evaluation.split import check_protocol
+    from longtail.settings import load_settings
+    from ranking import registry
+
+    names = [name.strip() for name in models.split(",") if name.strip()]
+    if not names:
+        known = ", ".join(registry.names())
+        raise registry.UnknownModelError(f"--models names no model; known models: {known}")
+    for name in names:  # bad names and protocols fail before any data is read
+        registry.get(name)
+    check_protocol(protocol)
+    seed = load_settings().seed if seed is None else seed
+    dataset = load_dataset(data)
+    result = run_evaluation(dataset, names, protocol=protocol, users=users, seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    write_metrics(result, out / "metrics.json")
+    plots = write_plots(result, out)
+    (out / "report.md").write_text(render_report(result, plots))
+    if json_output:
+        print_json(metrics_document(result))
+        return
+    print_table(
+        f"{result.dataset} ({result.protocol}, {result.test_queries} test queries)",
+        ["model", *SUMMARY_METRICS, "seconds"],
+        [[m.name, *(m.metrics[k] for k in SUMMARY_METRICS), m.seconds] for m in result.models],
+    )
+    err.print(f"wrote metrics.json, report.md and {len(plots)} plots to {out}")
