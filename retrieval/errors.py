@@ -1,0 +1,25 @@
+"""Errors of the semantic visor that the user must fix; the CLI prints each as one line."""
+
+from __future__ import annotations
+
+from longtail.errors import LongtailError
+
+
+class RetrievalError(LongtailError):
+    """Base of the retrieval errors below (encoder errors live with the encoders)."""
+
+
+class QueryError(RetrievalError):
+    """A query that cannot be searched: empty, too long, a bad vector, a bad k."""
+
+
+class FilterError(RetrievalError):
+    """A filter with an unknown field, an inverted price range or a value the catalog lacks."""
+
+
+class StoreError(RetrievalError):
+    """The vector store is missing, unreachable or unusable."""
+
+
+class StoreMismatchError(StoreError):
+    """The store was built with another encoder: its vectors cannot be compared with ours."""

@@ -1,0 +1,189 @@
+"""Hybrid search: dense (Chroma) and sparse (BM25) candidates, fused by weighted RRF.
+
+Both signals apply the same filters exactly: Chroma through its `where` clause, BM25 as a
+mask over every product's score. Every hit is then checked against the catalog snapshot,
+which is what the result rows show, so each result satisfies each filter even while an
+interrupted ingest has left stale fields in Chroma.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from longtail.settings import RetrievalSettings, Settings
+from retrieval.chroma_store import ChromaStore
+from retrieval.encoders import Encoder, build_encoder
+from retrieval.errors import QueryError
+from retrieval.filters import SearchFilters, parse_filters
+from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.layout import StoreLayout
+from retrieval.snapshot import CatalogSnapshot, load_snapshot
+from retrieval.vector_store import VectorStore
+
+MAX_K = 1000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One search result with the evidence of each signal (None: the signal missed it)."""
+
+    item_id: str
+    title: str
+    category: str
+    brand: str
+    price: float | None
+    popularity: int
+    score: float  # the fused RRF score
+    dense: float | None  # cosine similarity
+    sparse: float | None  # BM25 score
+    dense_rank: int | None
+    sparse_rank: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Retriever:
+    """Search one dataset's store."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        snapshot: CatalogSnapshot,
+        settings: RetrievalSettings,
+        make_encoder: Callable[[], Encoder],
+    ) -> None:
+        self.store = store
+        self.snapshot = snapshot
+        self.settings = settings
+        self._make_encoder = make_encoder
+        self._encoder: Encoder | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, data_dir: Path, encoder: Encoder | None = None) -> Retriever:
+        """The retriever of a dataset that has been ingested; a missing store or one built
+        with another encoder is an error here, before any query."""
+        layout = StoreLayout.for_data(settings, data_dir)
+        store = ChromaStore.open(settings.store, layout)
+        snapshot = load_snapshot(layout.snapshots_dir)
+        if encoder is not None:
+            store.check_encoder(encoder.name, encoder.dim)
+            return cls(store, snapshot, settings.retrieval, lambda: encoder)
+        return cls(store, snapshot, settings.retrieval, lambda: build_encoder(settings.encoder))
+
+    @property
+    def complete(self) -> bool:
+        """False while an interrupted ingest has left the store behind the snapshot."""
+        return self.store.synced_digest() == self.snapshot.digest
+
+    @property
+    def encoder(self) -> Encoder:
+        """Built on first use: vector queries and bad filters need no model load."""
+        if self._encoder is None:
+            encoder = self._make_encoder()
+            self.store.check_encoder(encoder.name, encoder.dim)
+            self._encoder = encoder
+        return self._encoder
+
+    def search(
+        self,
+        query: str | np.ndarray,
+        k: int = 10,
+        filters: SearchFilters | Mapping[str, Any] | None = None,
+    ) -> list[Candidate]:
+        """The k best products for a text or a query vector (a vector uses the dense
+        signal only), each passing every filter."""
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be an integer from 1 to {MAX_K}, got {k!r}")
+        resolved = self.snapshot.resolve(parse_filters(filters))
+        allowed = self.snapshot.mask(resolved)
+        depth = max(self.settings.depth, k)
+        # Per signal: snapshot position → score, best first.
+        signals: dict[str, dict[int, float]] = {}
+        if isinstance(query, str):
+            text = self._check_text(query)
+            if self.settings.sparse_weight > 0:
+                signals["sparse"] = self._sparse(text, allowed, depth)
+            if self.settings.dense_weight > 0:
+                vector = self.encoder.encode([text])[0]
+                signals["dense"] = self._dense(vector, resolved, allowed, depth)
+        else:
+            signals["dense"] = self._dense(self._check_vector(query), resolved, allowed, depth)
+        fused = reciprocal_rank_fusion(
+            {name: list(hits) for name, hits in signals.items()},
+            {"dense": self.settings.dense_weight, "sparse": self.settings.sparse_weight},
+            k=self.settings.rrf_k,
+        )
+        ranks = {name: {p: r for r, p in enumerate(hits, 1)} for name, hits in signals.items()}
+        return [self._candidate(p, score, signals, ranks) for p, score in fused[:k]]
+
+    def _check_text(self, query: str) -> str:
+        text = " ".join(query.split())
+        if not text:
+            raise QueryError("the query is empty; say what you are looking for")
+        if len(text) > self.settings.max_query_chars:
+            raise QueryError(
+                f"the query is {len(text)} characters long; the limit is "
+                f"{self.settings.max_query_chars} (retrieval.max_query_chars)"
+            )
+        return text
+
+    def _check_vector(self, query: Any) -> np.ndarray:
+        vector = np.asarray(query, dtype=np.float32)
+        if vector.ndim == 2 and vector.shape[0] == 1:
+            vector = vector[0]
+        if vector.ndim != 1 or vector.shape[0] != self.store.dim:
+            raise QueryError(
+                f"the query vector has shape {tuple(np.shape(query))}; the store holds "
+                f"{self.store.dim}-d vectors of {self.store.encoder_name!r} (dimension mismatch)"
+            )
+        if not np.all(np.isfinite(vector)) or not np.any(vector):
+            raise QueryError("the query vector must be finite and not all zeros")
+        return vector
+
+    def _dense(
+        self, vector: np.ndarray, filters: SearchFilters, allowed: np.ndarray, depth: int
+    ) -> dict[int, float]:
+        """Snapshot position → similarity, best first; hits the snapshot rejects are dropped."""
+        hits: dict[int, float] = {}
+        for item_id, similarity in self.store.query(vector, depth, filters):
+            position = self.snapshot.position.get(item_id)
+            if position is not None and allowed[position]:
+                hits[position] = similarity
+        return hits
+
+    def _sparse(self, text: str, allowed: np.ndarray, depth: int) -> dict[int, float]:
+        """Snapshot position → BM25 score, best first, over allowed products that match."""
+        scores = np.where(allowed, self.snapshot.sparse.scores(text), 0.0)
+        matching = np.flatnonzero(scores > 0)
+        if matching.size > depth:
+            matching = matching[np.argpartition(-scores[matching], depth - 1)[:depth]]
+        order = matching[np.argsort(-scores[matching], kind="stable")]
+        return {int(p): float(scores[p]) for p in order}
+
+    def _candidate(
+        self,
+        position: int,
+        score: float,
+        signals: dict[str, dict[int, float]],
+        ranks: dict[str, dict[int, int]],
+    ) -> Candidate:
+        record = self.snapshot.records[position]
+        return Candidate(
+            item_id=record.item_id,
+            title=record.title,
+            category=record.category,
+            brand=record.brand,
+            price=record.price,
+            popularity=record.popularity,
+            score=score,
+            dense=signals.get("dense", {}).get(position),
+            sparse=signals.get("sparse", {}).get(position),
+            dense_rank=ranks.get("dense", {}).get(position),
+            sparse_rank=ranks.get("sparse", {}).get(position),
+        )
