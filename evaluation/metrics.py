@@ -27,9 +27,11 @@ def hits(lists: np.ndarray, targets: Sequence[np.ndarray]) -> np.ndarray:
 
 def recall(lists: np.ndarray, targets: Sequence[np.ndarray]) -> float:
     """Mean share of a query's targets that its list finds."""
-    found = hits(lists, targets).sum(axis=1)
-    sizes = np.array([len(t) for t in targets])
-    return _mean(found / np.maximum(sizes, 1))
+    shares = [
+        np.isin(wanted, row[row != PAD]).mean() if len(wanted) else 0.0
+        for row, wanted in zip(lists, targets, strict=True)
+    ]
+    return _mean(np.array(shares))
 
 
 def hit_rate(lists: np.ndarray, targets: Sequence[np.ndarray]) -> float:
