@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ranking.scorer import Scorer, TrainingData
-from retrieval.encoders import PACKAGED_MODEL, Encoder, SentenceTransformerEncoder
+from retrieval.encoders import Encoder, build_encoder
 from retrieval.item_vectors import item_text_vectors
 
 # Title and description only: Amazon categories are coded labels ("Office category 6") and
@@ -21,12 +21,15 @@ CONTENT_TEMPLATE = "{title}. {description}"
 
 
 class ContentScorer(Scorer):
-    """Profile = sum of decay**age × item vector (age 0 = the latest item); decay 1 = plain mean."""
+    """Profile = Σ decay**age × item vector (age 0 = the latest item); decay 1 = plain mean.
+
+    `model` "" uses the configured encoder (settings `encoder.*`) as it is.
+    """
 
     name = "content"
 
     def __init__(
-        self, model: str = PACKAGED_MODEL, template: str = CONTENT_TEMPLATE, decay: float = 1.0
+        self, model: str = "", template: str = CONTENT_TEMPLATE, decay: float = 1.0
     ) -> None:
         self.model = model
         self.template = template
@@ -60,5 +63,11 @@ class ContentScorer(Scorer):
 
 
 def load_encoder(model: str) -> Encoder:
-    """The text encoder of the semantic visor; tests swap in a small fake."""
-    return SentenceTransformerEncoder(model)
+    """The semantic visor's encoder from the settings (packaged MiniLM by default).
+
+    A non-empty `model` overrides the configured model name; tests swap in a small fake.
+    """
+    from longtail.settings import load_settings
+
+    settings = load_settings().encoder
+    return build_encoder(settings.model_copy(update={"model": model}) if model else settings)

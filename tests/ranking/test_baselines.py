@@ -79,3 +79,11 @@ def test_content_caches_item_vectors_under_longtail_home(
     assert list(isolated_home.rglob("*.npy"))
     ContentScorer(template="{title} {title}").fit(data)  # other texts, another cache entry
     assert encoder.calls == 2
+
+
+@pytest.mark.slow
+def test_content_with_the_packaged_minilm() -> None:
+    titles = ["two-person camping tent", "chef's kitchen knife", "lightweight backpacking tent"]
+    scorer = ContentScorer().fit(training([[0, 1, 2]], titles))
+    top, _ = scorer.recommend(np.array([0]), k=2)
+    assert top.tolist() == [2, 1]
