@@ -1,0 +1,123 @@
+"""The attention-based user-intent encoder (torch): a causal transformer over behaviour.
+
+A sequence is [START, item_1 … item_L, MESSAGE?], left-padded. Each item token is its
+product-text vector through a learned projection, plus a learned id embedding gated by the
+item's training count (count / (count + id_shrinkage)), so rare and never-seen items lean
+on their text and live in the same space as popular ones. Event type (view/cart/purchase/
+rating) and the position counted from START are added. The output at the last real token
+is the intent vector; an item's score is the dot product with its representation.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from catalog.models import EVENTS
+
+START_KIND = len(EVENTS)  # token kinds: one per event, then START, then MESSAGE
+MESSAGE_KIND = len(EVENTS) + 1
+PAD = -1
+
+
+class Block(nn.Module):
+    """Pre-norm self-attention + feed-forward, returning the attention weights too."""
+
+    def __init__(self, hidden: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(hidden)
+        self.attention = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
+        self.norm2 = nn.LayerNorm(hidden)
+        self.feed_forward = nn.Sequential(
+            nn.Linear(hidden, hidden * 2),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden * 2, hidden),
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.norm1(x)
+        attended, weights = self.attention(h, h, h, attn_mask=mask, need_weights=True)
+        x = x + self.dropout(attended)
+        x = x + self.dropout(self.feed_forward(self.norm2(x)))
+        return x, weights
+
+
+class IntentNetwork(nn.Module):
+    def __init__(
+        self,
+        text_vectors: torch.Tensor,
+        item_counts: torch.Tensor,
+        hidden: int = 64,
+        heads: int = 2,
+        blocks: int = 2,
+        max_len: int = 50,
+        dropout: float = 0.2,
+        id_shrinkage: float = 5.0,
+    ) -> None:
+        super().__init__()
+        self.max_len = max_len
+        self.heads = heads
+        self.register_buffer("text_vectors", text_vectors.float())
+        self.register_buffer("item_counts", item_counts.float())
+        self.id_shrinkage = id_shrinkage
+        text_dim = text_vectors.shape[1]
+        self.text_projection = nn.Linear(text_dim, hidden)
+        self.message_projection = nn.Linear(text_dim, hidden)
+        self.item_ids = nn.Embedding(text_vectors.shape[0], hidden)
+        nn.init.zeros_(self.item_ids.weight)
+        self.kinds = nn.Embedding(len(EVENTS) + 2, hidden)
+        self.positions = nn.Embedding(max_len + 2, hidden)
+        self.blocks = nn.ModuleList(Block(hidden, heads, dropout) for _ in range(blocks))
+        self.norm = nn.LayerNorm(hidden)
+        self.dropout = nn.Dropout(dropout)
+
+    def item_table(self) -> torch.Tensor:
+        """(n_items, hidden): every item's representation, text plus gated id."""
+        gate = (self.item_counts / (self.item_counts + self.id_shrinkage)).unsqueeze(1)
+        return self.text_projection(self.text_vectors) + gate * self.item_ids.weight
+
+    def encode(
+        self,
+        items: torch.Tensor,
+        kinds: torch.Tensor,
+        messages: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden states (B, T, hidden) and last-block attention (B, T, T).
+
+        `items` (B, T) holds item indices, PAD for padding and for START/MESSAGE slots;
+        `kinds` (B, T) holds the token kind (event code, START_KIND, MESSAGE_KIND) or PAD.
+        `messages` (B, text_dim) are message text vectors, used where kind is MESSAGE_KIND.
+        """
+        real = kinds != PAD
+        table = self.item_table()
+        x = torch.zeros(*items.shape, table.shape[1], device=items.device)
+        is_item = items != PAD
+        x[is_item] = table[items[is_item]]
+        if messages is not None:
+            is_message = kinds == MESSAGE_KIND
+            rows = is_message.any(dim=1)
+            if rows.any():
+                x[is_message] = self.message_projection(messages[rows])
+        x = x + self.kinds(kinds.clamp(min=0))
+        # Positions count from START (0), so every training prefix looks exactly like an
+        # inference history of the same length: causal training then matches serving.
+        positions = (real.cumsum(dim=1) - 1).clamp(min=0, max=self.max_len + 1)
+        x = x + self.positions(positions)
+        x = self.dropout(x) * real.unsqueeze(-1)
+        mask = self._mask(real)
+        weights = torch.zeros(0)
+        for block in self.blocks:
+            x, weights = block(x, mask)
+        return self.norm(x), weights
+
+    def _mask(self, real: torch.Tensor) -> torch.Tensor:
+        """Causal mask over real tokens; a pad query sees only itself, so no row is empty."""
+        batch, length = real.shape
+        causal = torch.ones(length, length, dtype=torch.bool, device=real.device).tril()
+        allowed = causal.unsqueeze(0) & real.unsqueeze(1)
+        allowed = allowed | torch.eye(length, dtype=torch.bool, device=real.device).unsqueeze(0)
+        blocked = torch.zeros(batch, length, length, device=real.device)
+        blocked.masked_fill_(~allowed, float("-inf"))
+        return blocked.repeat_interleave(self.heads, dim=0)
