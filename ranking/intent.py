@@ -67,6 +67,7 @@ class IntentScorer(Scorer):
         default_event: int = EVENTS.index("purchase"),
         seed: int = 7,
         threads: int = 1,
+        template: str = "{title}. {description}",
         progress: bool = True,
     ) -> None:
         self.config = {
@@ -85,6 +86,7 @@ class IntentScorer(Scorer):
             "default_event": default_event,
             "seed": seed,
             "threads": threads,
+            "template": template,
         }
         self.progress = progress
         self.network: IntentNetwork | None = None
@@ -118,7 +120,7 @@ class IntentScorer(Scorer):
         self.n_items = data.n_items
         message_rate = cfg["message_rate"]
         if text_vectors is None:
-            text_vectors = item_text_vectors(data.products)
+            text_vectors = item_text_vectors(data.products, template=cfg["template"])
             message_vectors = cached_vectors(
                 [short_query(p) for p in data.products], SentenceTransformerEncoder(), _cache_dir()
             )

@@ -116,3 +116,32 @@ register(
         baseline=True,
     )
 )
+
+
+def _intent(seed: int, **params: Any) -> Scorer:
+    from ranking.intent import IntentScorer
+
+    return IntentScorer(seed=seed, **params)
+
+
+def _cf(seed: int, **params: Any) -> Scorer:
+    from ranking.cf import CFScorer
+
+    return CFScorer(seed=seed, **params)
+
+
+register(
+    ScorerSpec(
+        "intent",
+        _intent,
+        "attention-based intent encoder over the behaviour sequence (text-initialised items)",
+    )
+)
+register(
+    ScorerSpec(
+        "cf",
+        _cf,
+        "ItemKNN + ALS fused as per-request z-scores (the agent's CF lookups)",
+        grid=grid(knn_weight=[0.3, 0.5, 0.7]),
+    )
+)
