@@ -90,6 +90,41 @@ class RetrievalSettings(BaseModel):
         return self
 
 
+class LLMSettings(BaseModel):
+    """The one OpenAI-compatible LLM endpoint everything talks to (serving/client.py)."""
+
+    url: str = Field(
+        "",
+        description="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8010/v1 "
+        "(/v1 is added when missing); empty: start the embedded llama.cpp server",
+    )
+    model: str = Field(
+        "qwen2.5-coder-0.5b",
+        description="model name sent with each request; with no url, the packaged model the "
+        "embedded server runs (qwen2.5-coder-0.5b, smollm2-135m, qwen2.5-coder-1.5b)",
+    )
+    api_key_env: str = Field(
+        "LONGTAIL_LLM_API_KEY",
+        description="name of the environment variable that holds the API key; the key itself "
+        "is never read from a config file (unset: no key, as local servers need none)",
+    )
+    timeout_s: float = Field(
+        120.0, gt=0, description="seconds to wait for one response before it counts as too slow"
+    )
+    max_retries: int = Field(
+        2, ge=0, le=10, description="retries on connection errors, 429 and 5xx (with back-off)"
+    )
+    max_tokens: int = Field(512, ge=1, description="default cap on generated tokens per reply")
+    temperature: float = Field(0.2, ge=0, le=2, description="default sampling temperature")
+    threads: int = Field(
+        0, ge=0, description="embedded server: CPU threads; 0 picks the cores that are free now"
+    )
+    context: int = Field(4096, ge=512, description="embedded server: context window in tokens")
+    port: int = Field(
+        0, ge=0, le=65535, description="embedded server: port on 127.0.0.1; 0 picks a free one"
+    )
+
+
 class Settings(BaseSettings):
     """Every configuration key of longtail; see the README's configuration table."""
 
@@ -107,6 +142,7 @@ class Settings(BaseSettings):
     seed: int = Field(7, description="seed for the demo generator, sampling and training")
     store: StoreSettings = Field(default_factory=StoreSettings)
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
 
     @classmethod
