@@ -13,6 +13,7 @@ from longtail.runtime import go_offline
 go_offline()
 
 from longtail.commands import data as data_commands  # noqa: E402
+from longtail.commands import llm as llm_commands  # noqa: E402
 from longtail.commands.demo import demo  # noqa: E402
 from longtail.commands.evaluate import evaluate  # noqa: E402
 from longtail.commands.ingest import ingest  # noqa: E402
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_commands.app, name="data")
+app.add_typer(llm_commands.app, name="llm")
 app.command()(demo)
 app.command()(ingest)
 app.command()(search)
