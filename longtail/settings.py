@@ -93,6 +93,18 @@ class RetrievalSettings(BaseModel):
 class LLMSettings(BaseModel):
     """The one OpenAI-compatible LLM endpoint everything talks to (serving/client.py)."""
 
+    model_config = {"extra": "forbid"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_key_in_settings(cls, data: object) -> object:
+        if isinstance(data, dict) and "api_key" in data:
+            raise ValueError(
+                "llm.api_key is not a setting: put the key in the environment variable named "
+                "by llm.api_key_env (default LONGTAIL_LLM_API_KEY)"
+            )
+        return data
+
     url: str = Field(
         "",
         description="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8010/v1 "
