@@ -26,9 +26,19 @@ def spec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> reg
     return registry.get(request.param)
 
 
+@pytest.fixture(scope="module")
+def fitted_once() -> dict[str, Scorer]:
+    """Fitted scorers by name, shared by the module's tests (scoring never changes them)."""
+    return {}
+
+
 @pytest.fixture
-def fitted(spec: registry.ScorerSpec, training: TrainingData) -> Scorer:
-    return spec.build(SEED).fit(training)
+def fitted(
+    spec: registry.ScorerSpec, training: TrainingData, fitted_once: dict[str, Scorer]
+) -> Scorer:
+    if spec.name not in fitted_once:
+        fitted_once[spec.name] = spec.build(SEED).fit(training)
+    return fitted_once[spec.name]
 
 
 def histories(training: TrainingData) -> list[np.ndarray]:
