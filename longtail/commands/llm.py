@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Annotated
 
@@ -45,6 +46,10 @@ def serve(
             threads=llm.threads if threads is None else threads,
             context=llm.context,
         )
+    def _terminate(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (kill, systemd, docker stop) stops it like Ctrl-C
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         print(server.base_url, flush=True)
         err.print(
