@@ -18,6 +18,7 @@ from longtail.commands.demo import demo  # noqa: E402
 from longtail.commands.evaluate import evaluate  # noqa: E402
 from longtail.commands.ingest import ingest  # noqa: E402
 from longtail.commands.search import search  # noqa: E402
+from longtail.commands.train import train  # noqa: E402
 from longtail.errors import LongtailError  # noqa: E402
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.command()(demo)
 app.command()(ingest)
 app.command()(search)
 app.command("eval")(evaluate)
+app.command()(train)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,60 @@
+"""`longtail train`: fit the serving models (intent encoder, CF) and save them with their
+config and data fingerprint."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from longtail.console import err, print_json, print_table
+
+
+def train(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="dataset folder (default: the demo store)")
+    ] = None,
+    models: Annotated[
+        str, typer.Option("--models", help="comma-separated models to train")
+    ] = "intent,cf",
+    max_epochs: Annotated[
+        int | None, typer.Option("--max-epochs", min=1, help="cap on intent training epochs")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Train models on all interactions (each user's last one held out for early stopping)."""
+    from catalog.loading import load_dataset
+    from longtail.settings import load_settings
+    from ranking import registry
+    from ranking.artifacts import artifacts_dir, serving_training_data, training_summary
+
+    settings = load_settings()
+    if data is None:
+        from longtail.commands.ingest import prepare_demo
+
+        data = prepare_demo(settings)
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    specs = [registry.get(name) for name in names]  # unknown names fail before any work
+    dataset = load_dataset(data)
+    training = serving_training_data(dataset)
+    out = artifacts_dir(settings.home, dataset.name)
+    results: dict[str, dict] = {}
+    for spec in specs:
+        params = {"max_epochs": max_epochs} if max_epochs and spec.name == "intent" else {}
+        started = time.perf_counter()
+        err.print(f"training {spec.name} on {dataset.name} ({dataset.n_interactions} interactions)")
+        scorer = spec.build(settings.seed, **params).fit(training)
+        scorer.save(out / spec.name, fingerprint=training.fingerprint)
+        results[spec.name] = {
+            "path": str(out / spec.name),
+            "seconds": round(time.perf_counter() - started, 1),
+            **training_summary(scorer),
+        }
+    summary = {"dataset": dataset.name, "fingerprint": training.fingerprint, "models": results}
+    if json_output:
+        print_json(summary)
+    else:
+        rows = [(name, r["seconds"], r.get("epochs", ""), r["path"]) for name, r in results.items()]
+        print_table(f"trained on {dataset.name}", ["model", "seconds", "epochs", "saved to"], rows)
