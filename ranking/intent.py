@@ -68,6 +68,7 @@ class IntentScorer(Scorer):
         seed: int = 7,
         threads: int = 1,
         template: str = "{title}. {description}",
+        recency_positions: bool = True,
         progress: bool = True,
     ) -> None:
         self.config = {
@@ -87,6 +88,7 @@ class IntentScorer(Scorer):
             "seed": seed,
             "threads": threads,
             "template": template,
+            "recency_positions": recency_positions,
         }
         self.progress = progress
         self.network: IntentNetwork | None = None
@@ -166,6 +168,7 @@ class IntentScorer(Scorer):
             max_len=cfg["max_len"],
             dropout=cfg["dropout"],
             id_shrinkage=cfg["id_shrinkage"],
+            recency_positions=cfg["recency_positions"],
         )
 
     def _epoch(

@@ -4,8 +4,9 @@ A sequence is [START, item_1 … item_L, MESSAGE?], left-padded. Each item token
 product-text vector through a learned projection, plus a learned id embedding gated by the
 item's training count (count / (count + id_shrinkage)), so rare and never-seen items lean
 on their text and live in the same space as popular ones. Event type (view/cart/purchase/
-rating) and the position counted from START are added. The output at the last real token
-is the intent vector; an item's score is the dot product with its representation.
+rating) and a position (by default counted back from the newest token, as in SASRec's
+right-aligned window) are added. The output at the last real token is the intent vector;
+an item's score is the dot product with its representation.
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ class IntentNetwork(nn.Module):
         max_len: int = 50,
         dropout: float = 0.2,
         id_shrinkage: float = 5.0,
+        recency_positions: bool = True,
     ) -> None:
         super().__init__()
+        self.recency_positions = recency_positions
         self.max_len = max_len
         self.heads = heads
         self.register_buffer("text_vectors", text_vectors.float())
@@ -101,10 +104,15 @@ class IntentNetwork(nn.Module):
             if rows.any():
                 x[is_message] = self.message_projection(messages[rows])
         x = x + self.kinds(kinds.clamp(min=0))
-        # Positions count from START (0), so every training prefix looks exactly like an
-        # inference history of the same length: causal training then matches serving.
-        positions = (real.cumsum(dim=1) - 1).clamp(min=0, max=self.max_len + 1)
-        x = x + self.positions(positions)
+        if self.recency_positions:
+            # 0 for the newest token, counting back (SASRec's right-aligned window).
+            length = items.shape[1]
+            positions = torch.arange(length - 1, -1, -1, device=items.device)
+            x = x + self.positions(positions.clamp(max=self.max_len + 1)).unsqueeze(0)
+        else:
+            # From START (0): a training prefix looks exactly like a history of that length.
+            positions = (real.cumsum(dim=1) - 1).clamp(min=0, max=self.max_len + 1)
+            x = x + self.positions(positions)
         x = self.dropout(x) * real.unsqueeze(-1)
         mask = self._mask(real)
         weights = torch.zeros(0)
