@@ -9,6 +9,7 @@ setup:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	bash serving/setup.sh $(VENV)
 	@echo "ready: run 'make test', then '$(BIN)/longtail demo'"
 
 lint:
