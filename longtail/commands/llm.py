@@ -46,6 +46,7 @@ def serve(
             threads=llm.threads if threads is None else threads,
             context=llm.context,
         )
+
     def _terminate(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM (kill, systemd, docker stop) stops it like Ctrl-C
 
