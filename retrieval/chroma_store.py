@@ -128,11 +128,18 @@ class ChromaStore(VectorStore):
         for start in range(0, len(item_ids), PAGE):
             self._collection.delete(ids=list(item_ids[start : start + PAGE]))
 
-    def query(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[str, float]]:
+    def query(
+        self,
+        vector: np.ndarray,
+        k: int,
+        filters: SearchFilters | None = None,
+        only: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
         result = self._collection.query(
             query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
             n_results=k,
-            where=chroma_where(filters),
+            where=chroma_where(filters) if filters is not None else None,
+            ids=list(only) if only is not None else None,
             include=["distances"],
         )
         return [

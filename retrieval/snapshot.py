@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,10 @@ class CatalogSnapshot:
         self._prices = np.array(
             [np.nan if r.price is None else r.price for r in self.records], dtype=np.float64
         )
+        self._names = {
+            "category": _by_casefold(r.category for r in self.records),
+            "brand": _by_casefold(r.brand for r in self.records),
+        }
 
     def __len__(self) -> int:
         return len(self.records)
@@ -78,9 +82,9 @@ class CatalogSnapshot:
         Names match case-insensitively. An unknown name to include is a FilterError (it
         could only give an empty list); an unknown name to exclude is harmless and dropped.
         """
-        categories = _canonical(filters.categories, self._categories, "category", strict=True)
-        brands = _canonical(filters.brands, self._brands, "brand", strict=True)
-        excluded = _canonical(filters.exclude_brands, self._brands, "brand", strict=False)
+        categories = self._canonical(filters.categories, "category", strict=True)
+        brands = self._canonical(filters.brands, "brand", strict=True)
+        excluded = self._canonical(filters.exclude_brands, "brand", strict=False)
         return filters.model_copy(
             update={"categories": categories, "brands": brands, "exclude_brands": excluded}
         )
@@ -105,22 +109,23 @@ class CatalogSnapshot:
                 keep[self.position[item_id]] = False
         return keep
 
+    def _canonical(self, names: Sequence[str], what: str, strict: bool) -> tuple[str, ...]:
+        known = self._names[what]
+        resolved = []
+        for name in names:
+            if name.casefold() in known:
+                resolved.append(known[name.casefold()])
+            elif strict:
+                close = difflib.get_close_matches(name.casefold(), list(known), n=3)
+                hint = (
+                    f"; did you mean {', '.join(repr(known[c]) for c in close)}?" if close else ""
+                )
+                raise FilterError(f"no {what} {name!r} in this catalog{hint}")
+        return tuple(resolved)
 
-def _canonical(
-    names: Sequence[str], column: np.ndarray, what: str, strict: bool
-) -> tuple[str, ...]:
-    if not names:
-        return ()
-    known = {str(value).casefold(): str(value) for value in np.unique(column) if value}
-    resolved = []
-    for name in names:
-        if name.casefold() in known:
-            resolved.append(known[name.casefold()])
-        elif strict:
-            close = difflib.get_close_matches(name.casefold(), list(known), n=3)
-            hint = f"; did you mean {', '.join(repr(known[c]) for c in close)}?" if close else ""
-            raise FilterError(f"no {what} {name!r} in this catalog{hint}")
-    return tuple(resolved)
+
+def _by_casefold(names: Iterable[str]) -> dict[str, str]:
+    return {name.casefold(): name for name in set(names) if name}
 
 
 def write_snapshot(folder: Path, records: Sequence[ItemRecord], texts: Sequence[str]) -> str:

@@ -41,8 +41,15 @@ class VectorStore(ABC):
         """Remove items; unknown ids are ignored."""
 
     @abstractmethod
-    def query(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[str, float]]:
-        """Up to k (item_id, cosine similarity) pairs that pass the filters, best first."""
+    def query(
+        self,
+        vector: np.ndarray,
+        k: int,
+        filters: SearchFilters | None = None,
+        only: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Up to k (item_id, cosine similarity) pairs, best first, that pass the filters
+        on the stored fields and, given `only`, are among those ids (all stored)."""
 
     @abstractmethod
     def synced_digest(self) -> str | None:

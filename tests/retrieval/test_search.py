@@ -11,7 +11,7 @@ import pytest
 
 from catalog.dataset import Dataset
 from catalog.models import Product
-from longtail.settings import Settings
+from longtail.settings import RetrievalSettings, Settings
 from retrieval.encoders import Encoder, product_text
 from retrieval.errors import FilterError, QueryError, StoreError, StoreMismatchError
 from retrieval.ingest import ingest
@@ -194,3 +194,14 @@ def test_candidates_serialise_with_the_documented_keys(retriever: Retriever) -> 
         row
     )
     assert isinstance(retriever.search(QUERY, k=1)[0], Candidate)
+
+
+def test_a_narrow_filter_still_fills_the_dense_list(retriever: Retriever, encoder: Encoder) -> None:
+    """When the unfiltered top list holds too few allowed products, the dense signal asks
+    Chroma for the nearest allowed ids instead of coming back short."""
+    shallow = Retriever(
+        retriever.store, retriever.snapshot, RetrievalSettings(depth=5), lambda: encoder
+    )
+    results = shallow.search(QUERY, k=5, filters={"categories": ["Kitchen"]})
+    assert len(results) == 5
+    assert all(r.category == "Kitchen" and r.dense is not None for r in results)
