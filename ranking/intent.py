@@ -57,7 +57,7 @@ class IntentScorer(Scorer):
         blocks: int = 2,
         max_len: int = 50,
         dropout: float = 0.2,
-        id_shrinkage: float = 5.0,
+        id_shrinkage: float = 1.0,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         batch_size: int = 128,

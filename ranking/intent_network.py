@@ -55,7 +55,7 @@ class IntentNetwork(nn.Module):
         blocks: int = 2,
         max_len: int = 50,
         dropout: float = 0.2,
-        id_shrinkage: float = 5.0,
+        id_shrinkage: float = 1.0,
         recency_positions: bool = True,
     ) -> None:
         super().__init__()
