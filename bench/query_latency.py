@@ -118,7 +118,10 @@ def bench_size(
             retriever.search(text, k=K, filters=filters)
             continue
         samples["encode"].append(timed(lambda text=text: encoder.encode([text])))
-        samples["dense"].append(timed(lambda v=vector, f=filters: retriever.store.query(v, K, f)))
+        samples["dense"].append(timed(lambda v=vector, f=filters: retriever.search(v, K, f)))
+        samples["chroma_where"].append(
+            timed(lambda v=vector, f=filters: retriever.store.query(v, K, filters=f))
+        )
         mask = retriever.snapshot.mask(filters)
         samples["sparse"].append(
             timed(lambda t=text, m=mask: np.where(m, retriever.snapshot.sparse.scores(t), 0))
