@@ -39,10 +39,6 @@ class SearchFilters(BaseModel):
             )
         return self
 
-    @property
-    def has_price(self) -> bool:
-        return self.min_price is not None or self.max_price is not None
-
 
 def parse_filters(filters: SearchFilters | Mapping[str, Any] | None) -> SearchFilters:
     """A SearchFilters from a SearchFilters, a dict or None; bad input is a FilterError."""

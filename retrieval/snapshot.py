@@ -73,9 +73,6 @@ class CatalogSnapshot:
             "brand": _by_casefold(r.brand for r in self.records),
         }
 
-    def __len__(self) -> int:
-        return len(self.records)
-
     def resolve(self, filters: SearchFilters) -> SearchFilters:
         """Filters with category and brand names in the catalog's own spelling.
 
