@@ -1,0 +1,493 @@
+"""The shopping agent: one turn = understand → fixed plan over the tools → grounded answer.
+
+Guided mode (the default, for small models): the LLM fills the intent JSON, the rules check
+it against the message and the catalog, the plan runs rank_candidates (and similar_items or
+product_details where the shopper points at an item), the LLM writes one introducing
+sentence, and the list of suggestions with catalog prices and evidence-based explanations is
+built from the ranked items. Tool-calling mode lets the model pick the tools itself.
+
+Whatever the LLM does (down, slow, invalid), a turn ends with ranked products and a
+grounded answer; the trace says what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, ToolMessage
+from pydantic import ValidationError
+
+from agent.explain import explain
+from agent.grounding import GroundingChecker
+from agent.intent import Intent, intent_schema
+from agent.llm_steps import LLMGate, LLMStepError, classify, json_step, text_step, to_messages
+from agent.message_rules import read_message
+from agent.prompts import PromptLibrary
+from agent.services import Services
+from agent.session import Constraints, Plan, Session, plan_turn
+from agent.tools import (
+    Filters,
+    ProductDetailsArgs,
+    RankCandidatesArgs,
+    SimilarItemsArgs,
+    Toolbox,
+    ToolError,
+    UserHistoryArgs,
+)
+from agent.trace import CandidateTrace, LLMCall, Suggestion, TurnTrace
+from agent.understanding import merge_intent
+from agent.vocabulary import Vocabulary
+from catalog.models import Product
+from ranking.request import RankedItem
+
+log = logging.getLogger("longtail.agent")
+turn_log = logging.getLogger("longtail.agent.turns")
+
+REDUCED_NOTE = (
+    "(Reduced mode: the language model is unavailable, so these suggestions come straight "
+    "from the ranking with template explanations.)"
+)
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """Token budgets are per LLM call; at ~12 tokens/s on 2 CPU cores each token is ~80 ms."""
+
+    mode: Literal["guided", "tools"] = "guided"
+    k: int = 3
+    tail_knob: float | None = None
+    intent_max_tokens: int = 64
+    answer_max_tokens: int = 40
+    tools_max_steps: int = 3
+    prefill_tool_call: bool = False  # llama.cpp: start the reply with <tool_call> (see serving)
+    prompt_versions: dict[str, int] = field(default_factory=dict)  # name -> version; else latest
+    llm_cooldown_s: float = 30.0
+    overfetch: int = 4  # ranked items asked for per suggestion shown, to prefer the asked type
+
+
+@dataclass
+class TurnResult:
+    answer: str
+    suggestions: list[Suggestion]
+    trace: TurnTrace
+
+    @property
+    def reduced_mode(self) -> bool:
+        return self.trace.reduced_mode
+
+
+class ShoppingAgent:
+    def __init__(
+        self,
+        services: Services,
+        llm: BaseChatModel | None,
+        config: AgentConfig | None = None,
+        prompts: PromptLibrary | None = None,
+    ) -> None:
+        self.services = services
+        self.llm = llm
+        self.config = config or AgentConfig()
+        self.prompts = prompts or PromptLibrary()
+        products = services.ranker.dataset.products
+        self.vocabulary = Vocabulary.from_products(products)
+        self.schema = intent_schema(self.vocabulary, max_ref=max(self.config.k, 5))
+        self.grounding = GroundingChecker(products)
+        self.gate = LLMGate(cooldown_s=self.config.llm_cooldown_s)
+
+    @property
+    def dataset(self) -> Any:
+        return self.services.ranker.dataset
+
+    def product(self, item_id: str) -> Product:
+        return self.services.ranker.product(item_id)
+
+    def new_session(self, user_id: str | None = None, history: list[str] | None = None) -> Session:
+        """A session for a known shopper (their logged history) and/or a given history."""
+        session = Session(user_id=user_id)
+        if user_id is not None and user_id in set(self.dataset.user_ids):
+            user = self.dataset.user_ids.index(user_id)
+            from catalog.models import EVENTS
+
+            order = self.dataset.order
+            mine = order[self.dataset.users[order] == user]
+            session.history = [self.dataset.products[i].item_id for i in self.dataset.items[mine]]
+            session.events = [EVENTS[e] for e in self.dataset.events[mine]]
+        for item_id in history or []:
+            session.view(item_id, "purchase")
+        return session
+
+    # ------------------------------------------------------------------ one turn
+    def turn(
+        self, session: Session, message: str, on_token: Callable[[str], None] | None = None
+    ) -> TurnResult:
+        trace = TurnTrace(
+            session_id=session.session_id,
+            turn=session.turns + 1,
+            mode=self.config.mode,
+            message=message,
+        )
+        with trace.timed("total"):
+            result = self._turn(session, message, trace, on_token)
+        turn_log.info(trace.model_dump_json())
+        return result
+
+    def _turn(
+        self,
+        session: Session,
+        message: str,
+        trace: TurnTrace,
+        on_token: Callable[[str], None] | None,
+    ) -> TurnResult:
+        toolbox = Toolbox(self.services, session, trace)
+        with trace.timed("understand"):
+            reading = read_message(message, self.vocabulary)
+            trace.intent_rules = reading.intent.model_dump()
+            llm_intent = None
+            if self.config.mode == "guided":
+                llm_intent = self._llm_intent(session, message, trace)
+            intent = merge_intent(llm_intent, reading, message, self.vocabulary)
+            trace.intent = intent.model_dump()
+            plan = plan_turn(session, intent, reading, self.product)
+        trace.plan, trace.constraints = plan.kind, plan.constraints.as_dict()
+        items: list[RankedItem] = []
+        with trace.timed("tools"):
+            if self.config.mode == "tools":
+                items = self._tools_run(session, message, trace, toolbox)
+            if not items:
+                items = self._run_plan(plan, toolbox, trace)
+        suggestions = self._suggestions(plan, items, toolbox, trace)
+        with trace.timed("answer"):
+            answer = self._answer(message, plan, suggestions, toolbox, trace, on_token)
+        trace.answer = answer
+        self._remember(session, plan, suggestions)
+        return TurnResult(answer=answer, suggestions=suggestions, trace=trace)
+
+    # ------------------------------------------------------------------ understanding
+    def _render(self, name: str, **values: Any) -> tuple[list[dict[str, str]], str]:
+        prompt = self.prompts.get(name, self.config.prompt_versions.get(name))
+        return prompt.render(**values), prompt.key
+
+    def _context(self, session: Session) -> dict[str, str]:
+        shown = (
+            "; ".join(
+                f"#{n} {p.title} ({p.brand}, ${p.price:.2f})"
+                if p.price is not None
+                else f"#{n} {p.title} ({p.brand})"
+                for n, p in enumerate((self.product(i) for i in session.last_shown), 1)
+            )
+            or "none"
+        )
+        current = session.constraints.describe() if session.constraints.query else "none"
+        return {"shown": shown, "current": current}
+
+    def _reduce(self, trace: TurnTrace, reason: str) -> None:
+        trace.reduced_mode = True
+        trace.reduced_reason = trace.reduced_reason or reason
+
+    def _llm_intent(self, session: Session, message: str, trace: TurnTrace) -> Intent | None:
+        if self.llm is None:
+            self._reduce(trace, "down: no LLM configured")
+            return None
+        messages, key = self._render(
+            "intent",
+            categories=", ".join(self.vocabulary.categories),
+            message=message,
+            **self._context(session),
+        )
+        try:
+            value = json_step(
+                self.llm,
+                self.gate,
+                messages,
+                self.schema,
+                prompt=key,
+                max_tokens=self.config.intent_max_tokens,
+                calls=trace.llm_calls,
+            )
+            intent = Intent.model_validate(value)
+        except LLMStepError as exc:
+            self._reduce(trace, exc.reason)
+            return None
+        except ValidationError as exc:
+            self._reduce(trace, "invalid")
+            trace.llm_calls[-1].ok, trace.llm_calls[-1].error = False, str(exc)[:200]
+            return None
+        trace.intent_llm = intent.model_dump()
+        return intent
+
+    # ------------------------------------------------------------------ the fixed plan
+    def _filters(self, constraints: Constraints) -> Filters:
+        return Filters(
+            category=constraints.category,
+            brands=list(constraints.brands),
+            exclude_brands=list(constraints.exclude_brands),
+            min_price=constraints.min_price,
+            max_price=constraints.max_price,
+        )
+
+    def _run_plan(self, plan: Plan, toolbox: Toolbox, trace: TurnTrace) -> list[RankedItem]:
+        """details → product_details; similar → similar_items then rank; else rank."""
+        try:
+            if toolbox.session.history:
+                toolbox.user_history(UserHistoryArgs(limit=20))
+            if plan.kind == "details" and plan.anchor:
+                toolbox.product_details(ProductDetailsArgs(item_id=plan.anchor))
+                return []
+            if plan.kind == "similar" and plan.anchor:
+                toolbox.similar_items(SimilarItemsArgs(item_id=plan.anchor, k=5))
+            if plan.anchor:
+                toolbox.product_details(ProductDetailsArgs(item_id=plan.anchor))
+            toolbox.rank_candidates(
+                RankCandidatesArgs(
+                    query=plan.constraints.query,
+                    filters=self._filters(plan.constraints),
+                    k=self.config.k * self.config.overfetch,
+                    tail_knob=self.config.tail_knob,
+                    anchor=plan.anchor if plan.kind == "similar" else None,
+                )
+            )
+        except ToolError as exc:
+            log.warning("a tool failed in turn %s: %s", trace.turn, exc)
+        items = list(toolbox.last_rank.items) if toolbox.last_rank else []
+        return self._prefer_wanted(items, plan.constraints)
+
+    def _prefer_wanted(self, items: list[RankedItem], constraints: Constraints) -> list[RankedItem]:
+        """Items of the asked-for product type first, then the asked-for colour, rank order
+        kept within each group: the ranker is told the type only as words in the query."""
+
+        def key(item: RankedItem) -> tuple[int, int]:
+            attributes = self.product(item.item_id).attributes
+            kind = str(attributes.get("type") or "").lower()
+            color = str(attributes.get("color") or "").lower()
+            type_miss = bool(constraints.product_type) and kind != constraints.product_type
+            color_miss = bool(constraints.attributes) and color not in constraints.attributes
+            return (int(type_miss), int(color_miss))
+
+        return sorted(items, key=key)
+
+    # ------------------------------------------------------------------ tool-calling mode
+    def _tools_run(
+        self, session: Session, message: str, trace: TurnTrace, toolbox: Toolbox
+    ) -> list[RankedItem]:
+        """The model calls tools itself; its ranked items, or [] to fall back to the plan."""
+        if self.llm is None:
+            self._reduce(trace, "down: no LLM configured")
+            return []
+        tools = {t.name: t for t in toolbox.langchain_tools()}
+        messages, key = self._render("tools", message=message, **self._context(session))
+        history = to_messages(messages)
+        model = self.llm.bind_tools(list(tools.values()))
+        import time
+
+        for step in range(self.config.tools_max_steps):
+            started = time.perf_counter()
+            call = LLMCall(purpose="tools", prompt=key, ms=0.0, ok=False)
+            trace.llm_calls.append(call)
+            prefill = self.config.prefill_tool_call and step == 0
+            try:
+                self.gate.check()
+                request = [*history, AIMessage(content="<tool_call>\n")] if prefill else history
+                reply = model.invoke(request, max_tokens=self.config.intent_max_tokens * 2)
+            except LLMStepError as exc:
+                call.error = str(exc)
+                self._reduce(trace, exc.reason)
+                break
+            except Exception as exc:  # the degradation boundary
+                reason = classify(exc)
+                self.gate.failed(reason)
+                call.error = f"{reason}: {str(exc)[:200]}"
+                self._reduce(trace, reason)
+                break
+            finally:
+                call.ms = round((time.perf_counter() - started) * 1000, 2)
+            call.ok = True
+            usage = reply.usage_metadata or {}
+            call.prompt_tokens = int(usage.get("input_tokens", 0))
+            call.completion_tokens = int(usage.get("output_tokens", 0))
+            call.raw = str(reply.content)[:400] or json.dumps(reply.tool_calls)[:400]
+            if not reply.tool_calls:
+                break
+            history.append(reply)
+            for tool_call in reply.tool_calls:
+                tool = tools.get(tool_call["name"])
+                output = (
+                    tool.invoke(tool_call["args"])
+                    if tool is not None
+                    else {"error": f"no tool named {tool_call['name']!r}"}
+                )
+                history.append(
+                    ToolMessage(content=json.dumps(output)[:2000], tool_call_id=tool_call["id"])
+                )
+            if toolbox.last_rank is not None:
+                break
+        if toolbox.last_rank is None:
+            trace.reduced_reason = trace.reduced_reason or ""
+            log.info("tool-calling turn %s made no ranking; running the guided plan", trace.turn)
+            return []
+        return list(toolbox.last_rank.items)
+
+    # ------------------------------------------------------------------ suggestions and answer
+    def _suggestions(
+        self, plan: Plan, items: list[RankedItem], toolbox: Toolbox, trace: TurnTrace
+    ) -> list[Suggestion]:
+        if plan.kind == "details" and plan.anchor:
+            product = self.product(plan.anchor)
+            facts = _facts(product)
+            return [_suggestion(product, tail=False, explanation=facts)]
+        trace.candidates = [
+            CandidateTrace(
+                item_id=i.item_id,
+                title=i.title,
+                rank=i.rank,
+                score=i.score,
+                tail=i.tail,
+                popularity=i.popularity,
+                sources=list(i.sources),
+                contributions=dict(i.contributions),
+                price=i.price,
+                brand=i.brand,
+                category=i.category,
+            )
+            for i in items
+        ]
+        suggestions = []
+        for item in items[: self.config.k]:
+            product = self.product(item.item_id)
+            text = explain(
+                item,
+                product,
+                plan.constraints,
+                title_of=lambda i: self._title_for(i, toolbox),
+                anchor=plan.anchor,
+            )
+            suggestions.append(_suggestion(product, tail=item.tail, explanation=text))
+        return suggestions
+
+    def _title_for(self, item_id: str, toolbox: Toolbox) -> str:
+        product = self.product(item_id)
+        toolbox.seen_items.setdefault(item_id, product)
+        return product.title
+
+    def _answer(
+        self,
+        message: str,
+        plan: Plan,
+        suggestions: list[Suggestion],
+        toolbox: Toolbox,
+        trace: TurnTrace,
+        on_token: Callable[[str], None] | None,
+    ) -> str:
+        listing = "\n".join(
+            f"{n}. {s.title} ({_price(s.price)}): {s.explanation}"
+            for n, s in enumerate(suggestions, 1)
+        )
+        template = _template_intro(plan, suggestions)
+        intro = template
+        allowed = list(toolbox.seen_items.values())
+        if suggestions and not trace.reduced_mode and self.llm is not None:
+            messages, key = self._render(
+                "answer",
+                message=message,
+                items=[{"title": s.title, "explanation": s.explanation} for s in suggestions],
+            )
+            try:
+                text = text_step(
+                    self.llm,
+                    self.gate,
+                    messages,
+                    prompt=key,
+                    max_tokens=self.config.answer_max_tokens,
+                    calls=trace.llm_calls,
+                    on_token=None,
+                )
+            except LLMStepError as exc:
+                self._reduce(trace, exc.reason)
+            else:
+                trace.llm_answer = text
+                kept, removed = self.grounding.repair(
+                    text, allowed, listed=len(suggestions), limits=_limits(plan.constraints)
+                )
+                trace.grounding = removed
+                if kept and _complete(kept):
+                    intro = kept
+                    trace.grounding_action = "repaired" if removed else "kept"
+                else:
+                    trace.grounding_action = "replaced"
+        parts = [intro, listing] if listing else [intro]
+        if trace.reduced_mode:
+            parts.append(REDUCED_NOTE)
+        answer = "\n".join(parts)
+        if on_token is not None:
+            on_token(answer)
+        return answer
+
+    def _remember(self, session: Session, plan: Plan, suggestions: list[Suggestion]) -> None:
+        session.constraints = plan.constraints
+        session.turns += 1
+        ids = [s.item_id for s in suggestions]
+        if plan.kind == "details":
+            session.focus = plan.anchor
+            return
+        if ids:
+            session.last_shown = ids
+            session.shown.extend(i for i in ids if i not in session.shown)
+        session.focus = plan.anchor if plan.kind == "similar" else None
+
+
+def _limits(constraints: Constraints) -> tuple[float, ...]:
+    return tuple(v for v in (constraints.min_price, constraints.max_price) if v is not None)
+
+
+def _price(price: float | None) -> str:
+    return "price on request" if price is None else f"${price:.2f}"
+
+
+def _suggestion(product: Product, tail: bool, explanation: str) -> Suggestion:
+    return Suggestion(
+        item_id=product.item_id,
+        title=product.title,
+        brand=product.brand,
+        category=product.category,
+        price=product.price,
+        tail=tail,
+        explanation=explanation,
+    )
+
+
+def _facts(product: Product) -> str:
+    attributes = product.attributes
+    extras = []
+    for key in ("color", "material"):
+        if attributes.get(key):
+            extras.append(f"{key}: {attributes[key]}")
+    if attributes.get("features"):
+        extras.append("features: " + ", ".join(str(f) for f in attributes["features"]))
+    tail = f" ({'; '.join(extras)})" if extras else ""
+    return (
+        f"{product.description}{tail}".strip()
+        or f"A {product.category} product by {product.brand}."
+    )
+
+
+def _template_intro(plan: Plan, suggestions: list[Suggestion]) -> str:
+    wanted = plan.constraints.describe()
+    if plan.kind == "details" and suggestions:
+        return f"Here is what the catalog says about {suggestions[0].title}:"
+    if not suggestions:
+        return (
+            f"I found nothing new for {wanted}. Try a wider price range, another brand, "
+            "or different words."
+        )
+    if plan.kind == "similar":
+        return f"Here are {len(suggestions)} more like the one you picked ({wanted}):"
+    return f"Here are {len(suggestions)} suggestions for {wanted}:"
+
+
+def _complete(text: str) -> bool:
+    """A usable intro: a few words that end like a sentence (a cut-off reply is not)."""
+    return len(text.split()) >= 3 and text.rstrip()[-1:] in ".!?:"

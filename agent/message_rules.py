@@ -1,0 +1,186 @@
+"""A deterministic reading of a message against the catalog's own words.
+
+It backs the LLM up in three ways: it is the whole intent in reduced mode (LLM down, slow or
+invalid); its explicit findings (a price said in digits, a brand named after "not", "#2")
+override the LLM's, because a 0.5B model mangles numbers and negations; and it vetoes LLM
+values the message never said (a price or brand not in the text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.intent import Intent
+from agent.vocabulary import Vocabulary
+
+_NUMBER = r"\$?\s?(\d+(?:\.\d{1,2})?)\s*(?:\$|dollars?|usd|bucks)?"
+_MAX = re.compile(
+    r"\b(?:under|below|less than|cheaper than|max(?:imum)?|at most|up to|no more than|"
+    r"within|budget(?: of| is)?|not over|not more than)\s*" + _NUMBER
+)
+_MIN = re.compile(
+    r"\b(?:over|above|more than|at least|min(?:imum)?|from|starting at|no less than)\s*" + _NUMBER
+)
+_RANGE = re.compile(
+    r"\b(?:between\s*)?\$\s?(\d+(?:\.\d{1,2})?)\s*(?:-|–|to|and)\s*\$?\s?(\d+(?:\.\d{1,2})?)"
+    r"|\bbetween\s*(\d+(?:\.\d{1,2})?)\s*(?:and|-|to)\s*(\d+(?:\.\d{1,2})?)"
+)
+_ANY_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NEGATION = re.compile(
+    r"\b(?:not|no|except|without|avoid|other than|anything but|but not|exclude|excluding|"
+    r"instead of|skip|nothing from|none from|don't|dont|hate|dislike)\b[\w\s'&-]{0,12}$"
+)
+_ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+    "fourth": 4, "4th": 4, "fifth": 5, "5th": 5,
+}  # fmt: skip
+_REF = re.compile(
+    r"#\s?(\d{1,2})\b|\b(?:number|no\.|item|option)\s?(\d{1,2})\b|"
+    r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\b(?:\s+(?:one|item|option|"
+    r"product|suggestion))?"
+)
+_SIMILAR = re.compile(r"\b(?:like|similar|alike|same kind|resembl\w*)\b")
+_DETAILS = re.compile(
+    r"\b(?:tell me (?:more )?about|more about|details?|describe|what about|info(?:rmation)? "
+    r"(?:on|about)|specs?|what is|what's)\b"
+)
+_CHEAPER = re.compile(r"\b(?:cheaper|less expensive|lower price|more affordable|too expensive)\b")
+_MORE = re.compile(
+    r"\b(?:(?:show|give|see)(?: me)? (?:some )?(?:more|others|other)|more options|other "
+    r"options|anything else|something else|different ones|other ones|what else|next ones)\b"
+)
+_FOCUS_BRAND = re.compile(
+    r"\b(?:not|no|other than|different from|avoid)\s+(?:that|this|the same|those|these)\s+"
+    r"brands?\b|\b(?:different|another|other) brands?\b"
+)
+_ANY_BRAND = re.compile(r"\bany brand\b")
+_ANY_PRICE = re.compile(r"\b(?:any price|no (?:price )?limit|price doesn't matter)\b")
+_GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay|great|cool)\b[\s!.]*$")
+_STOP_WORDS = (
+    "i im i'm me my a an the some any for to of in on with and or but please show find need "
+    "want looking look get something anything under below over above than less more cheaper "
+    "price dollars usd bucks budget up at most least max min is are it this that these those "
+    "one ones can you could would like buy good nice new not no instead from tell about brand "
+    "brands fine hi hello hey thanks ok okay see give other others first second third fourth "
+    "fifth last number item option options similar same again also just only too very really "
+    "do does "
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+@dataclass
+class Reading:
+    """What the rules found; `explicit` names the fields the message stated outright."""
+
+    intent: Intent
+    product_type: str = ""
+    explicit: set[str] = field(default_factory=set)
+    exclude_focus_brand: bool = False
+    clear_brands: bool = False
+    clear_prices: bool = False
+    numbers: tuple[float, ...] = ()
+
+
+def read_message(message: str, vocabulary: Vocabulary) -> Reading:
+    """Read the message with the catalog's vocabulary and a few patterns."""
+    text = message.lower()
+    reading = Reading(intent=Intent(action="search", query=""))
+    intent = reading.intent
+    reading.numbers = tuple(float(n) for n in _ANY_NUMBER.findall(text))
+    _prices(text, reading)
+    _brands(message, text, vocabulary, reading)
+    types = vocabulary.types_in(message)
+    if types:
+        reading.product_type = types[-1][1]
+        intent.category = vocabulary.types[reading.product_type]
+        reading.explicit |= {"category", "type"}
+    else:
+        categories = vocabulary.categories_in(message)
+        if categories:
+            intent.category = categories[-1][1]
+            reading.explicit.add("category")
+    intent.attributes = vocabulary.colors_in(message)[:3]
+    ref = _REF.search(text)
+    if ref:
+        word = ref.group(3)
+        number = ref.group(1) or ref.group(2)
+        intent.ref = -1 if word == "last" else (_ORDINALS[word] if word else int(number))
+        reading.explicit.add("ref")
+    intent.action = _action(text, reading)
+    if intent.action not in ("search", "refine"):
+        reading.explicit.add("action")
+    intent.query = _query(message, vocabulary, reading)
+    return reading
+
+
+def _prices(text: str, reading: Reading) -> None:
+    intent = reading.intent
+    ranged = _RANGE.search(text)
+    if ranged:
+        low, high = (g for g in ranged.groups() if g is not None)
+        intent.min_price, intent.max_price = sorted((float(low), float(high)))
+        reading.explicit |= {"min_price", "max_price"}
+        return
+    upper = _MAX.search(text)
+    if upper:
+        intent.max_price = float(upper.group(1))
+        reading.explicit.add("max_price")
+    lower = _MIN.search(text)
+    if lower and (upper is None or lower.start() != upper.start()):
+        intent.min_price = float(lower.group(1))
+        reading.explicit.add("min_price")
+    if _ANY_PRICE.search(text):
+        reading.clear_prices = True
+
+
+def _brands(message: str, text: str, vocabulary: Vocabulary, reading: Reading) -> None:
+    intent = reading.intent
+    normalized = " ".join(re.findall(r"[a-z0-9&'\-]+", text))
+    for position, brand in vocabulary.brands_in(message):
+        before = normalized[:position]
+        if _NEGATION.search(before):
+            intent.exclude_brands.append(brand)
+        else:
+            intent.brands.append(brand)
+    if intent.brands:
+        reading.explicit.add("brands")
+    if intent.exclude_brands:
+        reading.explicit.add("exclude_brands")
+    reading.exclude_focus_brand = bool(_FOCUS_BRAND.search(text))
+    reading.clear_brands = bool(_ANY_BRAND.search(text))
+
+
+def _action(text: str, reading: Reading) -> str:
+    has_ref = reading.intent.ref is not None
+    if has_ref and _DETAILS.search(text) and not _SIMILAR.search(text):
+        return "details"
+    if has_ref and _SIMILAR.search(text):
+        return "similar"
+    if _CHEAPER.search(text) and "max_price" not in reading.explicit:
+        return "cheaper"
+    if _MORE.search(text) and not reading.product_type:
+        return "more"
+    if has_ref:
+        return "details"
+    if _GREETING.match(text):
+        return "chat"
+    if reading.product_type:
+        return "search"
+    return "refine"
+
+
+def _query(message: str, vocabulary: Vocabulary, reading: Reading) -> str:
+    """The product words of the message: what is left after prices, brands and filler."""
+    text = message.lower()
+    for brand in vocabulary.brands:
+        text = text.replace(brand.lower(), " ")
+    text = _RANGE.sub(" ", text)
+    text = _MAX.sub(" ", text)
+    text = _MIN.sub(" ", text)
+    words = [w for w in re.findall(r"[a-z0-9][a-z0-9\-']*", text) if w not in _STOP]
+    words = [w for w in words if not w.isdigit() and not re.fullmatch(r"#?\d+(st|nd|rd|th)?", w)]
+    query = " ".join(words)
+    if reading.product_type and reading.product_type not in query:
+        query = f"{query} {reading.product_type}".strip()
+    return query[:120]

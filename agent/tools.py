@@ -1,0 +1,256 @@
+"""The agent's tools: typed, schema-validated arguments in, structured data out.
+
+The same functions serve both modes: guided mode calls them from its fixed plan, tool-calling
+mode hands them to the model as LangChain tools. Every call is recorded in the turn's trace
+with its arguments, timing and a summary of the result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.services import Services
+from agent.session import Session
+from agent.trace import ToolCall, TurnTrace
+from longtail.errors import LongtailError
+from ranking.request import RankRequest, RankResult
+from retrieval.filters import parse_filters
+
+
+class ToolError(LongtailError):
+    """A tool could not run with these arguments (unknown item, bad filter, missing service)."""
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field("", max_length=60, description="one catalog category, or empty")
+    brands: list[str] = Field(default_factory=list, max_length=5, description="only these")
+    exclude_brands: list[str] = Field(default_factory=list, max_length=5, description="not these")
+    min_price: float | None = Field(None, ge=0)
+    max_price: float | None = Field(None, ge=0)
+
+    def search_filters(self, exclude_ids: list[str] | tuple[str, ...] = ()) -> Any:
+        return parse_filters(
+            {
+                "categories": [self.category] if self.category else [],
+                "brands": self.brands,
+                "exclude_brands": self.exclude_brands,
+                "min_price": self.min_price,
+                "max_price": self.max_price,
+                "exclude_ids": list(exclude_ids),
+            }
+        )
+
+
+class SearchProductsArgs(BaseModel):
+    query: str = Field(min_length=1, max_length=200, description="what the shopper wants")
+    filters: Filters = Field(default_factory=Filters)
+    k: int = Field(5, ge=1, le=20)
+
+
+class SimilarItemsArgs(BaseModel):
+    item_id: str = Field(min_length=1, max_length=128)
+    k: int = Field(5, ge=1, le=20)
+
+
+class UserHistoryArgs(BaseModel):
+    limit: int = Field(10, ge=1, le=50)
+
+
+class RankCandidatesArgs(BaseModel):
+    query: str = Field("", max_length=200, description="what the shopper wants, in words")
+    filters: Filters = Field(default_factory=Filters)
+    k: int = Field(3, ge=1, le=20)
+    tail_knob: float | None = Field(None, ge=0, le=1, description="0 accuracy .. 1 tail")
+    anchor: str | None = Field(
+        None, max_length=128, description="an item the result should be like"
+    )
+
+
+class ProductDetailsArgs(BaseModel):
+    item_id: str = Field(min_length=1, max_length=128)
+
+
+def _item(product: Any) -> dict[str, Any]:
+    return {
+        "item_id": product.item_id,
+        "title": product.title,
+        "brand": product.brand,
+        "category": product.category,
+        "price": product.price,
+    }
+
+
+class Toolbox:
+    """The tools bound to one session and one turn's trace."""
+
+    def __init__(self, services: Services, session: Session, trace: TurnTrace) -> None:
+        self.services = services
+        self.session = session
+        self.trace = trace
+        self.last_rank: RankResult | None = None
+        self.seen_items: dict[str, Any] = {}  # every product a tool returned this turn
+
+    @property
+    def dataset(self) -> Any:
+        return self.services.ranker.dataset
+
+    def _product(self, item_id: str) -> Any:
+        if not self.dataset.has_item(item_id):
+            raise ToolError(f"no product with id {item_id!r} in this catalog")
+        return self.services.ranker.product(item_id)
+
+    def _record(
+        self, name: str, args: BaseModel, run: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        call = ToolCall(name=name, arguments=args.model_dump(), ms=0.0)
+        try:
+            result = run()
+        except (LongtailError, ValueError, KeyError) as exc:
+            call.ok, call.error = False, str(exc)
+            raise ToolError(str(exc)) from exc
+        finally:
+            call.ms = round((time.perf_counter() - started) * 1000, 2)
+            self.trace.tool_calls.append(call)
+        call.summary = _summary(result)
+        return result
+
+    # ------------------------------------------------------------------ the tools
+    def search_products(self, args: SearchProductsArgs) -> dict[str, Any]:
+        """Hybrid (semantic + keyword) search with exact filters."""
+
+        def run() -> dict[str, Any]:
+            if self.services.search is None:
+                raise ToolError("search_products: no search service is configured")
+            filters = args.filters.search_filters()
+            hits = self.services.search.search(args.query, k=args.k, filters=filters)
+            items = []
+            for hit in hits:
+                product = self._product(hit.item_id)
+                self.seen_items[hit.item_id] = product
+                items.append({**_item(product), "score": round(float(hit.score), 5)})
+            return {"items": items}
+
+        return self._record("search_products", args, run)
+
+    def similar_items(self, args: SimilarItemsArgs) -> dict[str, Any]:
+        """Items shoppers chose together with this one (co-occurrence and taste)."""
+
+        def run() -> dict[str, Any]:
+            product = self._product(args.item_id)
+            if self.services.cf is None:
+                return {"item_id": product.item_id, "neighbours": []}
+            index = self.dataset.item_index(args.item_id)
+            neighbours = []
+            for n in self.services.cf.similar_items(index, k=args.k):
+                other = self.dataset.products[n.item]
+                self.seen_items[other.item_id] = other
+                neighbours.append(
+                    {
+                        **_item(other),
+                        "co_occurrence": round(float(n.co_occurrence), 4),
+                        "taste": round(float(n.taste), 4),
+                    }
+                )
+            return {"item_id": product.item_id, "neighbours": neighbours}
+
+        return self._record("similar_items", args, run)
+
+    def user_history(self, args: UserHistoryArgs) -> dict[str, Any]:
+        """The shopper's behaviour history (known purchases plus this session's views)."""
+
+        def run() -> dict[str, Any]:
+            ids = self.session.history[-args.limit :]
+            events = self.session.events[-args.limit :]
+            items = [
+                {**_item(self._product(i)), "event": e} for i, e in zip(ids, events, strict=True)
+            ]
+            return {"user_id": self.session.user_id, "items": items}
+
+        return self._record("user_history", args, run)
+
+    def rank_candidates(self, args: RankCandidatesArgs) -> dict[str, Any]:
+        """The hybrid ranker over retrieval, intent and CF candidates, with the tail knob."""
+
+        def run() -> dict[str, Any]:
+            history = [i for i in self.session.history if self.dataset.has_item(i)]
+            events = [
+                e
+                for i, e in zip(self.session.history, self.session.events, strict=True)
+                if self.dataset.has_item(i)
+            ]
+            if args.anchor:
+                self._product(args.anchor)
+                history, events = [*history, args.anchor], [*events, "view"]
+            request = RankRequest(
+                history=tuple(history),
+                events=tuple(events),
+                message=args.query,
+                filters=args.filters.search_filters(self.session.shown),
+                tail_knob=args.tail_knob,
+                k=args.k,
+            )
+            result = self.services.ranker.rank(request)
+            self.last_rank = result
+            for item in result.items:
+                self.seen_items[item.item_id] = self.services.ranker.product(item.item_id)
+            data = result.as_dict()
+            return data
+
+        return self._record("rank_candidates", args, run)
+
+    def product_details(self, args: ProductDetailsArgs) -> dict[str, Any]:
+        """Everything the catalog knows about one product."""
+
+        def run() -> dict[str, Any]:
+            product = self._product(args.item_id)
+            self.seen_items[product.item_id] = product
+            return product.model_dump()
+
+        return self._record("product_details", args, run)
+
+    # ------------------------------------------------------------------ LangChain
+    def langchain_tools(self) -> list[StructuredTool]:
+        """The tools for native tool calling; errors go back to the model as text."""
+        specs: list[tuple[str, type[BaseModel], Callable[[Any], dict[str, Any]]]] = [
+            ("search_products", SearchProductsArgs, self.search_products),
+            ("similar_items", SimilarItemsArgs, self.similar_items),
+            ("user_history", UserHistoryArgs, self.user_history),
+            ("rank_candidates", RankCandidatesArgs, self.rank_candidates),
+            ("product_details", ProductDetailsArgs, self.product_details),
+        ]
+        return [self._tool(name, schema, method) for name, schema, method in specs]
+
+    def _tool(
+        self, name: str, schema: type[BaseModel], method: Callable[[Any], dict[str, Any]]
+    ) -> StructuredTool:
+        def call(**kwargs: Any) -> dict[str, Any]:
+            try:
+                return method(schema(**kwargs))
+            except (ToolError, ValidationError) as exc:
+                return {"error": str(exc)}
+
+        return StructuredTool.from_function(
+            func=call,
+            name=name,
+            description=(method.__doc__ or name).strip(),
+            args_schema=schema,
+            infer_schema=False,
+        )
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    """Ids and counts for the trace, not whole payloads."""
+    for key in ("items", "neighbours"):
+        if key in result:
+            return {"count": len(result[key]), "ids": [i["item_id"] for i in result[key]]}
+    if "item_id" in result:
+        return {"item_id": result["item_id"]}
+    return {}

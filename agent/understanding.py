@@ -1,0 +1,62 @@
+"""Join the LLM's intent with the rule reading: the LLM proposes, the message and the
+catalog decide.
+
+- an action cue the rules found ("like #2", "cheaper", "show me more") wins;
+- prices, brands and "#n" the rules found explicitly win; an LLM price that is not a number
+  in the message, or a brand the message never names, is dropped (a small model invents
+  them);
+- the LLM's category counts only where the rules found none (it is what reads "something
+  for my dog" as Pets); its query counts when it shares a word with the message.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.intent import Intent
+from agent.message_rules import Reading
+from agent.vocabulary import Vocabulary
+
+
+def merge_intent(
+    llm: Intent | None, reading: Reading, message: str, vocabulary: Vocabulary
+) -> Intent:
+    """The intent the plan runs on; without an LLM intent, the rules' alone."""
+    rules = reading.intent
+    if llm is None:
+        return rules.model_copy(deep=True)
+    merged = rules.model_copy(deep=True)
+    explicit = reading.explicit
+    if "action" not in explicit and llm.action in ("search", "refine", "more", "chat"):
+        merged.action = llm.action
+        if llm.action == "search" and not reading.product_type and not llm.query:
+            merged.action = rules.action
+    if "ref" not in explicit and llm.ref is not None and merged.action in ("details", "similar"):
+        merged.ref = llm.ref
+    for name in ("min_price", "max_price"):
+        value = getattr(llm, name)
+        if name not in explicit and value is not None and float(value) in reading.numbers:
+            setattr(merged, name, float(value))
+    said = message.lower()
+    for name in ("brands", "exclude_brands"):
+        if name in explicit:
+            continue
+        kept = [
+            brand
+            for b in getattr(llm, name)
+            if (brand := vocabulary.brand(b)) and brand.lower() in said
+        ]
+        other = "exclude_brands" if name == "brands" else "brands"
+        setattr(merged, name, [b for b in kept if b not in getattr(merged, other)])
+    if "category" not in explicit and llm.category and merged.action == "search":
+        category = vocabulary.category(llm.category)
+        if category:
+            merged.category = category
+    if llm.query and _shares_word(llm.query, message) and not reading.product_type:
+        merged.query = llm.query.strip()[:120]
+    return merged
+
+
+def _shares_word(a: str, b: str) -> bool:
+    words = lambda text: {w for w in re.findall(r"[a-z0-9]{3,}", text.lower())}  # noqa: E731
+    return bool(words(a) & words(b))
