@@ -20,6 +20,7 @@ from catalog.dataset import Dataset
 from evaluation.metrics import KS, PAD, evaluate, exposure, ndcg, share_by_decile
 from evaluation.split import Split, make_split, sample_users
 from ranking import registry
+from ranking.fitted import fit_once
 from ranking.scorer import Scorer, TrainingData
 
 TUNING_K = 10
@@ -95,12 +96,12 @@ def tune(
     histories = [history for history, _ in training.validation]
     targets = [np.array([target]) for _, target in training.validation]
     if len(spec.grid) == 1 or not histories:
-        return spec.build(seed, **spec.grid[0]).fit(training), spec.grid[0], []
+        return fit_once(spec.name, spec.grid[0], training, seed), spec.grid[0], []
     best: Scorer | None = None
     best_params, best_value = spec.grid[0], -np.inf
     tried: list[Candidate] = []
     for params in spec.grid:
-        scorer = spec.build(seed, **params).fit(training)
+        scorer = fit_once(spec.name, params, training, seed)
         label = ", ".join(f"{k}={v}" for k, v in params.items())
         lists = top_k(scorer, histories, TUNING_K, desc=f"{spec.name} validation ({label})")
         value = ndcg(lists, targets)

@@ -145,3 +145,34 @@ register(
         grid=grid(knn_weight=[0.3, 0.5, 0.7]),
     )
 )
+
+
+def _hybrid(seed: int, **params: Any) -> Scorer:
+    from ranking.hybrid import HybridScorer
+
+    return HybridScorer(seed=seed, **params)
+
+
+register(
+    ScorerSpec(
+        "hybrid",
+        _hybrid,
+        "semantic + intent + CF (+ LLM) candidates, listwise-logistic combination, tail re-rank",
+    )
+)
+_ABLATIONS = {
+    "semantic": {"sources": ["sparse", "intent", "cf", "llm"]},
+    "cf": {"sources": ["semantic", "sparse", "intent", "llm"]},
+    "intent": {"sources": ["semantic", "sparse", "cf", "llm"]},
+    "llm": {"sources": ["semantic", "sparse", "intent", "cf"]},
+    "tail-rerank": {"tail_knob": 0.0},
+}
+for _part, _params in _ABLATIONS.items():
+    register(
+        ScorerSpec(
+            f"hybrid-no-{_part}",
+            _hybrid,
+            f"hybrid without {_part.replace('-', ' ')} (ablation)",
+            grid=(_params,),
+        )
+    )

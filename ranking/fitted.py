@@ -1,0 +1,32 @@
+"""Fit each (model, hyper-parameters) once per training set within a process.
+
+An evaluation run fits the baselines' grids, the intent encoder and then the hybrid ranker
+and its five ablations, which all reuse the same components. Training the intent encoder
+takes minutes, so components are fitted once and shared by identity of the training data.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ranking import registry
+from ranking.scorer import Scorer, TrainingData
+
+_FITTED: dict[tuple[str, str, int, int], tuple[TrainingData, Scorer]] = {}
+
+
+def fit_once(name: str, params: dict[str, Any], data: TrainingData, seed: int) -> Scorer:
+    """The registered model `name` fitted on `data`, reusing an earlier fit of the same data."""
+    key = (name, json.dumps(params, sort_keys=True, default=str), seed, id(data))
+    hit = _FITTED.get(key)
+    if hit is not None and hit[0] is data:  # `is`: an id can be reused after collection
+        return hit[1]
+    scorer = registry.get(name).build(seed, **params).fit(data)
+    _FITTED[key] = (data, scorer)
+    return scorer
+
+
+def forget() -> None:
+    """Drop every cached fit (tests, long-lived processes that retrain)."""
+    _FITTED.clear()

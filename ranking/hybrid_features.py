@@ -1,0 +1,184 @@
+"""Per-candidate features of the hybrid ranker, computed for a batch of requests at once.
+
+Every signal is a full-catalog score row per request (the semantic visor's cosine, the
+intent encoder, ItemKNN, ALS, BM25 for the message, LLM-written descriptions). Each gives
+two features per candidate: its z-score over the allowed items, so scales are comparable,
+and a rank feature 1 / log2(2 + rank), which is how far up that signal alone would put it.
+Context features (popularity, category and price fit to the history) complete the vector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Raw signals, each a (batch, n_items) score matrix; absent signals give zero features.
+SIGNALS = ("semantic", "message", "sparse", "intent", "knn", "als", "llm")
+CONTEXT = ("popularity", "category_share", "price_fit")
+FEATURES = tuple(f"{s}_{kind}" for s in SIGNALS for kind in ("z", "rank")) + CONTEXT
+
+# Which explanation-level signal each feature belongs to (what contributions are summed to).
+GROUP = {
+    **{f"{s}_{kind}": s for s in SIGNALS for kind in ("z", "rank")},
+    "message_z": "semantic",
+    "message_rank": "semantic",
+    "knn_z": "cf",
+    "knn_rank": "cf",
+    "als_z": "cf",
+    "als_rank": "cf",
+    "popularity": "popularity",
+    "category_share": "context",
+    "price_fit": "context",
+}
+
+# Candidate generators (RankRequest.SOURCES) and the signals whose top lists they contribute.
+GENERATORS = {
+    "semantic": ("semantic", "message"),
+    "sparse": ("sparse",),
+    "intent": ("intent",),
+    "cf": ("knn", "als"),
+    "llm": ("llm",),
+}
+
+
+@dataclass
+class CatalogContext:
+    """Per-item facts the context features need."""
+
+    popularity: np.ndarray  # (n_items,) training interactions
+    category: np.ndarray  # (n_items,) category code, -1 = none
+    price: np.ndarray  # (n_items,) price, nan = unknown
+
+    @property
+    def n_categories(self) -> int:
+        return int(self.category.max()) + 1 if len(self.category) else 0
+
+
+def zscores(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Row-wise z-scores over the allowed items (others get 0)."""
+    masked = np.where(allowed, scores, np.nan)
+    mean = np.nanmean(masked, axis=1, keepdims=True)
+    std = np.nanstd(masked, axis=1, keepdims=True)
+    z = (scores - np.nan_to_num(mean)) / np.maximum(np.nan_to_num(std), 1e-9)
+    return np.where(allowed, z, 0.0).astype(np.float32)
+
+
+def rank_features(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """1 / log2(2 + rank) of each item among the allowed items of its row (best = 1)."""
+    masked = np.where(allowed, scores, -np.inf)
+    order = np.argsort(-masked, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    rows = np.arange(order.shape[0])[:, None]
+    ranks[rows, order] = np.arange(order.shape[1])[None, :]
+    return np.where(allowed, 1.0 / np.log2(2.0 + ranks), 0.0).astype(np.float32)
+
+
+def top_per_row(scores: np.ndarray, allowed: np.ndarray, depth: int) -> np.ndarray:
+    """(batch, ≤depth) best allowed items per row, unordered; -1 pads rows with fewer."""
+    masked = np.where(allowed, scores, -np.inf)
+    depth = min(depth, masked.shape[1])
+    top = np.argpartition(-masked, depth - 1, axis=1)[:, :depth]
+    ok = np.isfinite(np.take_along_axis(masked, top, axis=1))
+    return np.where(ok, top, -1)
+
+
+def context_features(histories: list[np.ndarray], context: CatalogContext) -> dict[str, np.ndarray]:
+    """Popularity, the history's share of each item's category, and price fit, per row."""
+    n_items = len(context.popularity)
+    batch = len(histories)
+    popularity = np.log1p(context.popularity.astype(np.float32))
+    popularity = popularity / max(float(popularity.max()), 1e-9)
+    shares = np.zeros((batch, max(context.n_categories, 1)), dtype=np.float32)
+    price_fit = np.zeros((batch, n_items), dtype=np.float32)
+    known_price = np.isfinite(context.price)
+    for row, history in enumerate(histories):
+        if len(history):
+            cats = context.category[history]
+            cats = cats[cats >= 0]
+            if len(cats):
+                shares[row] = np.bincount(cats, minlength=shares.shape[1]) / len(history)
+            prices = context.price[history]
+            prices = prices[np.isfinite(prices)]
+            if len(prices):
+                ratio = np.log1p(context.price[known_price]) - np.log1p(np.median(prices))
+                price_fit[row, known_price] = -np.minimum(np.abs(ratio), 3.0)
+    category_share = np.where(
+        context.category[None, :] >= 0, shares[:, np.maximum(context.category, 0)], 0.0
+    )
+    return {
+        "popularity": np.broadcast_to(popularity, (batch, n_items)),
+        "category_share": category_share.astype(np.float32),
+        "price_fit": price_fit,
+    }
+
+
+def candidate_sets(
+    signals: dict[str, np.ndarray],
+    allowed: np.ndarray,
+    generators: tuple[str, ...],
+    depth: int,
+    proposed: dict[str, list[np.ndarray]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Union of each generator's top `depth` per row, with provenance.
+
+    `proposed[generator][row]` adds items found outside the score rows (the semantic
+    visor's Chroma search for a message); they must be allowed items.
+    Returns (candidates (batch, C) padded with -1, provenance (batch, C, len(generators))).
+    """
+    tops: list[tuple[int, np.ndarray]] = []
+    for g, generator in enumerate(generators):
+        for signal in GENERATORS[generator]:
+            if signal in signals:
+                tops.append((g, top_per_row(signals[signal], allowed, depth)))
+        for row_items in [(proposed or {}).get(generator)]:
+            if row_items is not None:
+                width = max((len(r) for r in row_items), default=0)
+                padded = np.full((len(row_items), width), -1, dtype=np.int64)
+                for row, items in enumerate(row_items):
+                    padded[row, : len(items)] = items
+                tops.append((g, padded))
+    batch = allowed.shape[0]
+    rows: list[np.ndarray] = []
+    provenance_rows: list[np.ndarray] = []
+    for row in range(batch):
+        found: dict[int, np.ndarray] = {}
+        for g, top in tops:
+            for item in top[row]:
+                if item >= 0:
+                    found.setdefault(int(item), np.zeros(len(generators), dtype=bool))[g] = True
+        items = np.array(sorted(found), dtype=np.int64)
+        rows.append(items)
+        provenance_rows.append(
+            np.array([found[i] for i in items]).reshape(len(items), len(generators))
+        )
+    width = max((len(r) for r in rows), default=0)
+    candidates = np.full((batch, width), -1, dtype=np.int64)
+    provenance = np.zeros((batch, width, len(generators)), dtype=bool)
+    for row, (items, prov) in enumerate(zip(rows, provenance_rows, strict=True)):
+        candidates[row, : len(items)] = items
+        provenance[row, : len(items)] = prov
+    return candidates, provenance
+
+
+def feature_tensor(
+    signals: dict[str, np.ndarray],
+    context: dict[str, np.ndarray],
+    allowed: np.ndarray,
+    candidates: np.ndarray,
+) -> np.ndarray:
+    """(batch, C, len(FEATURES)) features of the candidates; padding rows are zero."""
+    batch, width = candidates.shape
+    out = np.zeros((batch, width, len(FEATURES)), dtype=np.float32)
+    safe = np.maximum(candidates, 0)
+    valid = candidates >= 0
+    columns: dict[str, np.ndarray] = {}
+    for signal, scores in signals.items():
+        columns[f"{signal}_z"] = zscores(scores, allowed)
+        columns[f"{signal}_rank"] = rank_features(scores, allowed)
+    columns.update(context)
+    for f, name in enumerate(FEATURES):
+        if name in columns:
+            values = np.take_along_axis(np.asarray(columns[name]), safe, axis=1)
+            out[:, :, f] = np.where(valid, values, 0.0)
+    return out

@@ -1,0 +1,226 @@
+"""The hybrid ranker at request time: item ids, a chat message, filters, the tail knob.
+
+`HybridRanker.open(settings, data_dir)` loads the trained hybrid model (`longtail train
+--models hybrid`) and the dataset's semantic-visor store (`longtail ingest`). A request's
+filters become an exact mask over the catalog before anything is ranked; the message is
+searched in Chroma (dense + BM25, the same filters) for candidates, and also feeds the
+intent encoder's message token and the message-similarity features.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from catalog.dataset import Dataset
+from catalog.models import EVENTS, Product
+from longtail.errors import LongtailError
+from longtail.settings import Settings
+from ranking.hybrid import HybridScorer, Ranked
+from ranking.intent import IntentScorer
+from ranking.request import SOURCES, RankedItem, RankRequest, RankResult
+from retrieval.filters import parse_filters
+from retrieval.search import Retriever
+
+MAX_K = 100
+MAX_HISTORY = 10_000  # longer histories are refused: the encoder reads the last 50 anyway
+MAX_LLM_TEXTS = 10
+DRIVING_ATTENTION = 0.15  # history items with at least this attention are named as drivers
+
+
+class RankingError(LongtailError):
+    """A ranking request that cannot be served as asked (unknown item, bad knob, ...)."""
+
+
+class HybridRanker:
+    """Serves `RankRequest`s for one dataset."""
+
+    def __init__(self, dataset: Dataset, scorer: HybridScorer, retriever: Retriever) -> None:
+        self.dataset = dataset
+        self.scorer = scorer
+        self.retriever = retriever
+        self._index = {item_id: i for i, item_id in enumerate(dataset.item_ids)}
+        # The retriever's snapshot lists products in its own order; map it onto ours.
+        self._from_snapshot = np.array(
+            [self._index.get(r.item_id, -1) for r in retriever.snapshot.records], dtype=np.int64
+        )
+
+    @classmethod
+    def open(cls, settings: Settings, data_dir: Path) -> HybridRanker:
+        from catalog.loading import load_dataset
+        from ranking.artifacts import load_trained
+
+        dataset = load_dataset(data_dir)
+        scorer = load_trained(settings.home, dataset, "hybrid")
+        assert isinstance(scorer, HybridScorer)
+        return cls(dataset, scorer, Retriever.open(settings, data_dir))
+
+    def product(self, item_id: str) -> Product:
+        return self.dataset.products[self._item(item_id)]
+
+    def rank(self, request: RankRequest) -> RankResult:
+        """Ranked items with per-signal contributions; bad requests are RankingErrors."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        history, events = self._history(request)
+        knob = self.scorer.tail_knob if request.tail_knob is None else request.tail_knob
+        if not 0.0 <= knob <= 1.0:
+            raise RankingError(f"tail_knob must be within [0, 1], got {knob}")
+        if not 1 <= request.k <= MAX_K:
+            raise RankingError(f"k must be from 1 to {MAX_K}, got {request.k}")
+        allowed = self._allowed(request, history)
+        timings["filter_ms"] = _ms(started)
+
+        extra: dict[str, np.ndarray] = {}
+        proposed: dict[str, list[np.ndarray]] = {}
+        message_vector = None
+        vectors = self.scorer.item_vectors()
+        assert vectors is not None
+        if request.message.strip():
+            t = time.perf_counter()
+            text = " ".join(request.message.split())[: self.retriever.settings.max_query_chars]
+            message_vector = self.retriever.encoder.encode([text])[0]
+            extra["message"] = (vectors @ message_vector)[None, :]
+            extra["sparse"] = self._from_snapshot_row(self.retriever.snapshot.sparse.scores(text))
+            hits = self.retriever.search(text, k=self.scorer.depth, filters=request.filters)
+            found = [(self._index[h.item_id], h) for h in hits if h.item_id in self._index]
+            proposed["semantic"] = [np.array([i for i, h in found if h.dense is not None])]
+            proposed["sparse"] = [np.array([i for i, h in found if h.sparse is not None])]
+            timings["retrieval_ms"] = _ms(t)
+        intent = self.scorer.components.get("intent")
+        if isinstance(intent, IntentScorer) and message_vector is not None:
+            t = time.perf_counter()
+            extra["intent"] = intent.score_with([history], [events], message_vector[None, :])
+            timings["intent_ms"] = _ms(t)
+        if request.llm_texts and "llm" in self.scorer.sources:
+            t = time.perf_counter()
+            texts = [" ".join(x.split()) for x in request.llm_texts[:MAX_LLM_TEXTS] if x.strip()]
+            if texts:
+                llm_vectors = self.retriever.encoder.encode(texts)
+                extra["llm"] = (vectors @ llm_vectors.T).max(axis=1)[None, :]
+            timings["llm_candidates_ms"] = _ms(t)
+
+        t = time.perf_counter()
+        ranked = self.scorer.rank_batch(
+            [history],
+            extra,
+            allowed[None, :],
+            keep=max(request.k, 20),
+            tail_knob=knob,
+            proposed=proposed,
+        )[0]
+        timings["rank_ms"] = _ms(t)
+        drivers = self._drivers(history, events, message_vector)
+        items = [
+            self._ranked_item(ranked, position, drivers)
+            for position in range(request.k)
+            if position < len(ranked.items)
+        ]
+        timings["total_ms"] = _ms(started)
+        used = [g for g in self.scorer.sources if g != "llm" or "llm" in extra]
+        if not request.message.strip():
+            used = [g for g in used if g != "sparse"]
+        return RankResult(
+            items=items,
+            candidates=len(ranked.items),
+            tail_knob=knob,
+            timings_ms=timings,
+            sources_used=tuple(used),
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _item(self, item_id: str) -> int:
+        try:
+            return self._index[item_id]
+        except KeyError:
+            raise RankingError(f"unknown item id {item_id!r}: not in the catalog") from None
+
+    def _history(self, request: RankRequest) -> tuple[np.ndarray, np.ndarray]:
+        if len(request.history) > MAX_HISTORY:
+            raise RankingError(
+                f"the history has {len(request.history)} events; the limit is {MAX_HISTORY}"
+            )
+        history = np.array([self._item(i) for i in request.history], dtype=np.int64)
+        if request.events and len(request.events) != len(request.history):
+            raise RankingError(
+                f"events has {len(request.events)} entries but history has "
+                f"{len(request.history)}; give one event per history item or none"
+            )
+        default = (
+            self.scorer.components["intent"].config["default_event"]
+            if ("intent" in self.scorer.components)
+            else EVENTS.index("purchase")
+        )
+        codes = []
+        for event in request.events or ():
+            if event not in EVENTS:
+                raise RankingError(f"unknown event {event!r}; known: {', '.join(EVENTS)}")
+            codes.append(EVENTS.index(event))
+        events = np.array(codes or [default] * len(history), dtype=np.int64)
+        return history, events
+
+    def _allowed(self, request: RankRequest, history: np.ndarray) -> np.ndarray:
+        """The request's filters as an exact mask over the catalog (the retriever's rules)."""
+        snapshot = self.retriever.snapshot
+        filters = snapshot.resolve(parse_filters(request.filters))
+        mask = snapshot.mask(filters)
+        allowed = np.zeros(self.dataset.n_items, dtype=bool)
+        known = self._from_snapshot >= 0
+        allowed[self._from_snapshot[known]] = mask[known]
+        if request.exclude_seen and len(history):
+            allowed[history] = False
+        return allowed
+
+    def _from_snapshot_row(self, row: np.ndarray) -> np.ndarray:
+        out = np.zeros((1, self.dataset.n_items), dtype=np.float32)
+        known = self._from_snapshot >= 0
+        out[0, self._from_snapshot[known]] = row[known]
+        return out
+
+    def _drivers(
+        self, history: np.ndarray, events: np.ndarray, message: np.ndarray | None
+    ) -> tuple[str, ...]:
+        """History items the intent encoder attended to most (what drove the intent)."""
+        intent = self.scorer.components.get("intent")
+        if not isinstance(intent, IntentScorer) or not len(history):
+            return ()
+        attention = intent.explain(history, events, message).attention
+        order = np.argsort(-attention, kind="stable")[:2]
+        return tuple(
+            self.dataset.item_ids[history[i]] for i in order if attention[i] >= DRIVING_ATTENTION
+        )
+
+    def _ranked_item(self, ranked: Ranked, position: int, drivers: tuple[str, ...]) -> RankedItem:
+        index = int(ranked.items[position])
+        product = self.dataset.products[index]
+        sources = tuple(
+            g
+            for g, hit in zip(self.scorer.sources, ranked.provenance[position], strict=True)
+            if hit
+        )
+        return RankedItem(
+            item_id=product.item_id,
+            title=product.title,
+            category=product.category or "",
+            brand=product.brand or "",
+            price=product.price,
+            rank=position + 1,
+            score=round(float(ranked.scores[position]), 4),
+            tail=bool(self.scorer.tail[index]),
+            popularity=int(self.scorer.context.popularity[index]),
+            sources=sources,
+            contributions={
+                k: round(v, 4)
+                for k, v in self.scorer.combiner.contributions(ranked.features[position]).items()
+            },
+            driving_history=drivers if "intent" in sources else (),
+        )
+
+
+def _ms(started: float) -> float:
+    return round(1000 * (time.perf_counter() - started), 2)
+
+
+__all__ = ["SOURCES", "HybridRanker", "RankingError"]

@@ -1,0 +1,70 @@
+"""What the hybrid ranker is asked and what it answers, in catalog item ids.
+
+These are the types the agent's `rank_candidates` tool, the REST API and the staff console
+share: a request (history, message, filters, tail knob) in, ranked items out, each with the
+contribution of every signal so that an explanation can say why it is there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from retrieval.filters import SearchFilters
+
+SOURCES = ("semantic", "sparse", "intent", "cf", "llm")  # candidate generators
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    """One ranking request. Item ids are catalog ids (`Product.item_id`)."""
+
+    history: tuple[str, ...] = ()  # oldest first; unknown ids are a RankingError
+    events: tuple[str, ...] = ()  # aligned with history ("view", "cart", ...); empty = default
+    message: str = ""  # what the shopper just said; may be empty
+    filters: SearchFilters = field(default_factory=SearchFilters)  # applied exactly, first
+    tail_knob: float | None = None  # 0 = pure accuracy .. 1 = most tail exposure; None = default
+    k: int = 10
+    llm_texts: tuple[str, ...] = ()  # LLM-written descriptions of products that would fit
+    exclude_seen: bool = True  # drop items already in the history
+
+
+@dataclass(frozen=True)
+class RankedItem:
+    """One suggestion with its evidence."""
+
+    item_id: str
+    title: str
+    category: str
+    brand: str
+    price: float | None
+    rank: int  # 1-based, after tail re-ranking
+    score: float  # the combiner's score before re-ranking
+    tail: bool  # a long-tail item (outside the most popular 20%)
+    popularity: int  # training interactions
+    sources: tuple[str, ...]  # the candidate generators that proposed it
+    contributions: dict[str, float]  # signal -> weight x feature, summing to `score` - bias
+    driving_history: tuple[str, ...] = ()  # history item ids the intent encoder attended to
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RankResult:
+    """The ranked items plus what a staff console shows about how they were found."""
+
+    items: list[RankedItem]
+    candidates: int  # candidates considered after filtering
+    tail_knob: float
+    timings_ms: dict[str, float]  # per stage
+    sources_used: tuple[str, ...]  # the generators that ran for this request
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "items": [item.as_dict() for item in self.items],
+            "candidates": self.candidates,
+            "tail_knob": self.tail_knob,
+            "timings_ms": self.timings_ms,
+            "sources_used": list(self.sources_used),
+        }

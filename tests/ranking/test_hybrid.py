@@ -1,0 +1,199 @@
+"""The hybrid ranker: tail re-ranking, duplicates, the combiner, and requests end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from catalog.dataset import Dataset
+from catalog.demo import DemoConfig, write_demo
+from catalog.loading import load_dataset
+from longtail.settings import Settings
+from ranking import registry
+from ranking.artifacts import artifacts_dir, serving_training_data
+from ranking.combiner import FIXED_WEIGHTS, Combiner
+from ranking.hybrid import HybridScorer
+from ranking.hybrid_features import FEATURES
+from ranking.hybrid_ranker import HybridRanker, RankingError
+from ranking.request import RankRequest
+from ranking.tail_rerank import suppress_duplicates, tail_order
+from retrieval.encoders import SentenceTransformerEncoder
+from retrieval.filters import SearchFilters
+from retrieval.ingest import ingest
+from retrieval.layout import StoreLayout
+
+# ------------------------------------------------------------------ tail re-ranking
+
+
+def test_tail_knob_moves_tail_items_up_by_the_documented_number_of_places() -> None:
+    scores = np.array([5.0, 4.0, 3.0, 2.0])
+    tail = np.array([False, False, True, False])
+    assert tail_order(scores, tail, 0.0).tolist() == [0, 1, 2, 3]
+    assert tail_order(scores, tail, 0.1).tolist() == [0, 2, 1, 3]  # up to 1.1 places
+    assert tail_order(scores, tail, 0.2).tolist() == [2, 0, 1, 3]  # up to 2.5 places
+    assert tail_order(scores, tail, 1.0).tolist() == [2, 0, 1, 3]
+
+
+def test_at_knob_one_every_tail_item_comes_first_in_relevance_order() -> None:
+    scores = np.arange(10.0)[::-1]
+    tail = np.array([i % 3 == 2 for i in range(10)])
+    order = tail_order(scores, tail, 1.0)
+    assert order[:3].tolist() == [2, 5, 8]
+    assert order[3:].tolist() == [0, 1, 3, 4, 6, 7, 9]
+
+
+def test_a_knob_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"within \[0, 1\]"):
+        tail_order(np.zeros(2), np.zeros(2, dtype=bool), 1.5)
+
+
+def test_near_duplicates_are_moved_behind_the_first_list() -> None:
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    assert suppress_duplicates(np.array([0, 1, 2, 3]), vectors, 3, 0.97).tolist() == [0, 2, 3, 1]
+    assert suppress_duplicates(np.array([0, 1, 2, 3]), vectors, 3, 1.0).tolist() == [0, 1, 2, 3]
+
+
+# ----------------------------------------------------------------------- combiner
+
+
+def test_the_combiner_learns_which_feature_finds_the_target() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 12, len(FEATURES))).astype(np.float32)
+    x[:, :, FEATURES.index("message_z")] = 0.0  # never varies: cannot be learned
+    signal = FEATURES.index("intent_z")
+    target = x[:, :, signal].argmax(axis=1)
+    valid = np.ones((300, 12), dtype=bool)
+    combiner = Combiner().fit(x, valid, target)
+    weights = dict(zip(FEATURES, combiner.weights, strict=True))
+    learned = [w for f, w in weights.items() if f != "intent_z" and f in _learned(combiner)]
+    assert weights["intent_z"] > 3 * max(abs(w) for w in learned)
+    assert weights["message_z"] == FIXED_WEIGHTS["message_z"]
+    assert "message_z" not in _learned(combiner)
+    scores = combiner.score(x)
+    assert (scores.argmax(axis=1) == target).mean() > 0.9
+    parts = combiner.contributions(x[0, 0])
+    assert sum(parts.values()) == pytest.approx(float(scores[0, 0]), abs=1e-4)
+
+
+def _learned(combiner: Combiner) -> set[str]:
+    return {f for f, lr in zip(FEATURES, combiner.learned, strict=True) if lr}
+
+
+def test_an_ablation_drops_its_features_and_candidates() -> None:
+    ablation = registry.get("hybrid-no-intent").build(1, **registry.get("hybrid-no-intent").grid[0])
+    assert isinstance(ablation, HybridScorer)
+    assert "intent" not in ablation.sources
+    assert not any(f.startswith("intent_") for f in ablation.active_features())
+    assert "intent" not in ablation.needed_components()
+    knob_off = registry.get("hybrid-no-tail-rerank")
+    assert knob_off.grid == ({"tail_knob": 0.0},)
+
+
+# ------------------------------------------------------------ served, end to end
+
+
+@pytest.fixture(scope="module")
+def ranker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HybridRanker]:
+    """A small demo store, ingested into embedded Chroma and trained as `longtail train` does."""
+    home = tmp_path_factory.mktemp("hybrid-home")
+    folder = tmp_path_factory.mktemp("hybrid-demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LONGTAIL_HOME", str(home))
+        settings = Settings(home=home)
+        write_demo(folder, DemoConfig(items=300, users=200))
+        dataset = load_dataset(folder)  # named after its folder, as the ranker loads it
+        ingest(
+            dataset,
+            settings,
+            StoreLayout.for_data(settings, folder),
+            SentenceTransformerEncoder(),
+            progress=False,
+        )
+        training = serving_training_data(dataset)
+        scorer = registry.get("hybrid").build(settings.seed).fit(training)
+        scorer.save(artifacts_dir(home, dataset.name) / "hybrid", fingerprint=training.fingerprint)
+        yield HybridRanker.open(settings, folder)
+
+
+def _history(ranker: HybridRanker, n: int = 5) -> tuple[str, ...]:
+    dataset: Dataset = ranker.dataset
+    sequence = max(dataset.sequences(), key=len)
+    return tuple(dataset.item_ids[i] for i in sequence[-n:])
+
+
+def test_filters_hold_exactly_and_the_history_is_not_suggested(ranker: HybridRanker) -> None:
+    history = _history(ranker)
+    category = ranker.product(history[-1]).category
+    filters = SearchFilters(categories=(category,), max_price=60.0)
+    result = ranker.rank(RankRequest(history=history, filters=filters, k=10))
+    assert result.items, "a broad category filter leaves candidates"
+    for item in result.items:
+        assert item.category == category
+        assert item.price is not None and item.price <= 60.0
+        assert item.item_id not in history
+    assert [i.rank for i in result.items] == list(range(1, len(result.items) + 1))
+
+
+def test_every_item_carries_its_signals_and_sources(ranker: HybridRanker) -> None:
+    result = ranker.rank(RankRequest(history=_history(ranker), k=10, tail_knob=0.0))
+    assert len(result.items) == 10
+    assert {"semantic", "intent", "cf"} <= set(result.sources_used)
+    for item in result.items:
+        assert item.sources, item
+        assert {"semantic", "intent", "cf", "popularity"} <= set(item.contributions)
+    scores = [i.score for i in result.items]
+    assert scores == sorted(scores, reverse=True)  # knob 0: the combiner's order
+    assert result.timings_ms["total_ms"] > 0
+
+
+def test_the_tail_knob_raises_tail_exposure(ranker: HybridRanker) -> None:
+    history = _history(ranker)
+    accurate = ranker.rank(RankRequest(history=history, k=10, tail_knob=0.0))
+    tail_first = ranker.rank(RankRequest(history=history, k=10, tail_knob=1.0))
+    assert sum(i.tail for i in tail_first.items) == 10
+    assert sum(i.tail for i in tail_first.items) >= sum(i.tail for i in accurate.items)
+
+
+def test_a_message_alone_finds_the_product_it_describes(ranker: HybridRanker) -> None:
+    product = ranker.dataset.products[123]
+    result = ranker.rank(RankRequest(message=product.title, k=10))
+    assert product.item_id in [i.item_id for i in result.items]
+    assert "sparse" in result.sources_used
+
+
+def test_an_empty_request_still_ranks(ranker: HybridRanker) -> None:
+    assert len(ranker.rank(RankRequest(k=5)).items) == 5
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (RankRequest(history=("no-such-item",)), "unknown item id 'no-such-item'"),
+        (RankRequest(k=0), "k must be from 1"),
+        (RankRequest(tail_knob=2.0), r"tail_knob must be within \[0, 1\]"),
+    ],
+)
+def test_bad_requests_are_clear_errors(
+    ranker: HybridRanker, request_: RankRequest, message: str
+) -> None:
+    with pytest.raises(RankingError, match=message):
+        ranker.rank(request_)
+
+
+def test_events_must_align_with_the_history(ranker: HybridRanker) -> None:
+    history = _history(ranker, 3)
+    with pytest.raises(RankingError, match="events has 1 entries but history has 3"):
+        ranker.rank(RankRequest(history=history, events=("view",)))
+    with pytest.raises(RankingError, match="unknown event 'like'"):
+        ranker.rank(RankRequest(history=history[:1], events=("like",)))
+
+
+def test_the_saved_model_refuses_another_catalog(ranker: HybridRanker, tmp_path: Path) -> None:
+    from ranking.scorer import ScorerError
+
+    ranker.scorer.save(tmp_path / "hybrid", fingerprint="other")
+    with pytest.raises(ScorerError, match="retrain"):
+        HybridScorer.load(tmp_path / "hybrid", fingerprint="mine")
