@@ -13,6 +13,7 @@ from evaluation.runner import Evaluation
 
 RECALL_PLOT = "recall_by_model.png"
 EXPOSURE_PLOT = "exposure_by_popularity_decile.png"
+TRADEOFF_PLOT = "tail_knob_tradeoff.png"
 
 
 def plot_recall(result: Evaluation, path: Path) -> None:
@@ -57,11 +58,37 @@ def plot_exposure(result: Evaluation, path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def plot_tradeoff(result: Evaluation, path: Path) -> None:
+    """recall@10 against tail_recall@10 and tail_user_coverage@10 along the tail knob."""
+    fig = _figure((11, 4.5))
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, metric in zip(axes, ("tail_recall@10", "tail_user_coverage@10"), strict=True):
+        xs = [p.metrics[metric] for p in result.sweep]
+        ys = [p.metrics["recall@10"] for p in result.sweep]
+        ax.plot(xs, ys, "o-", color="tab:red", label="hybrid, tail knob 0 → 1")
+        for p, x, y in zip(result.sweep, xs, ys, strict=True):
+            ax.annotate(f"{p.tail_knob:g}", (x, y), textcoords="offset points", xytext=(4, 4))
+        for m in result.models:
+            if m.baseline and m.metrics["recall@10"] > 0.01:
+                ax.plot(m.metrics[metric], m.metrics["recall@10"], "s", label=m.name)
+        ax.set_xlabel(metric)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("recall@10")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{result.dataset}: the accuracy / long-tail trade-off of the tail knob")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 def write_plots(result: Evaluation, folder: Path) -> dict[str, str]:
     """Write every plot into `folder`; returns title → file name, for the report."""
     plot_recall(result, folder / RECALL_PLOT)
     plot_exposure(result, folder / EXPOSURE_PLOT)
-    return {"recall@K and tail_recall@K by model": RECALL_PLOT, "item exposure": EXPOSURE_PLOT}
+    plots = {"recall@K and tail_recall@K by model": RECALL_PLOT, "item exposure": EXPOSURE_PLOT}
+    if result.sweep:
+        plot_tradeoff(result, folder / TRADEOFF_PLOT)
+        plots["accuracy / long-tail trade-off"] = TRADEOFF_PLOT
+    return plots
 
 
 def _figure(size: tuple[float, float]) -> Figure:

@@ -32,7 +32,52 @@ def metrics_document(result: Evaluation) -> dict[str, Any]:
             "training interactions": result.training_exposure,
             **{m.name: m.exposure for m in result.models},
         },
+        "cold_start": {
+            "queries": result.cold_queries,
+            "models": {m.name: _rounded_cold(m) for m in result.models},
+        },
+        "tail_knob_sweep": [
+            {"tail_knob": p.tail_knob, **{k: round(v, 6) for k, v in p.metrics.items()}}
+            for p in result.sweep
+        ],
+        "targets": target_rows(result),
+        "notes": result.notes,
     }
+
+
+# The hybrid ranker's targets against the best baseline of the same run (issue: reproduce
+# the paper's result): metric -> required relative change (0.0 = "not lower").
+TARGETS = {
+    "recall@10": 0.12,
+    "ndcg@10": 0.0,
+    "tail_recall@10": 0.30,
+    "tail_user_coverage@10": 0.15,
+}
+
+
+def target_rows(result: Evaluation, model: str = "hybrid") -> list[dict[str, Any]]:
+    """Each target: hybrid's value, the best baseline's, the change, met or by how much not."""
+    reference = best_baseline(result)
+    ours = next((m for m in result.models if m.name == model), None)
+    if reference is None or ours is None:
+        return []
+    rows = []
+    for metric, needed in TARGETS.items():
+        value, base = ours.metrics[metric], reference.metrics[metric]
+        change = (value - base) / base if base else math.inf
+        rows.append(
+            {
+                "metric": metric,
+                "hybrid": round(value, 6),
+                "baseline": reference.name,
+                "baseline_value": round(base, 6),
+                "change": round(change, 4),
+                "required": needed,
+                "met": bool(change >= needed),
+                "reachable": bool(base * (1 + needed) <= 1.0),
+            }
+        )
+    return rows
 
 
 def write_metrics(result: Evaluation, path: Path) -> None:
@@ -91,6 +136,11 @@ def render_report(result: Evaluation, plots: dict[str, str]) -> str:
                 ],
             ),
         ]
+    lines += _targets_section(result)
+    lines += _sweep_section(result)
+    lines += _cold_section(result)
+    if result.notes:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in result.notes]
     lines += ["", "## Tuning (validation split)", ""]
     for m in result.models:
         chosen = _params(m.params) or "no hyper-parameters"
@@ -104,6 +154,85 @@ def render_report(result: Evaluation, plots: dict[str, str]) -> str:
         lines += ["", "## Plots", ""]
         lines += [f"![{title}]({file})" for title, file in plots.items()]
     return "\n".join(lines) + "\n"
+
+
+def _targets_section(result: Evaluation) -> list[str]:
+    rows = target_rows(result)
+    if not rows:
+        return []
+    reference = rows[0]["baseline"]
+    table = []
+    for row in rows:
+        if row["met"]:
+            verdict = "met"
+        elif not row["reachable"]:
+            verdict = (
+                f"missed by {100 * (row['required'] - row['change']):.1f} points: unreachable, "
+                f"the baseline's {row['baseline_value']:.4f} leaves less than "
+                f"+{100 * row['required']:.0f}% below 1"
+            )
+        else:
+            verdict = f"missed by {100 * (row['required'] - row['change']):.1f} points"
+        table.append(
+            [
+                row["metric"],
+                f"{row['hybrid']:.4f}",
+                f"{row['baseline_value']:.4f}",
+                f"{100 * row['change']:+.1f}%",
+                f"{'≥' if row['required'] else 'not lower, ≥'} +{100 * row['required']:.0f}%",
+                verdict,
+            ]
+        )
+    return [
+        "",
+        f"## Targets: hybrid against the best baseline ({reference})",
+        "",
+        _table(["metric", "hybrid", reference, "change", "target", "verdict"], table),
+    ]
+
+
+def _sweep_section(result: Evaluation) -> list[str]:
+    if not result.sweep:
+        return []
+    metrics = list(result.sweep[0].metrics)
+    return [
+        "",
+        "## Tail knob sweep (hybrid)",
+        "",
+        "The same fitted hybrid ranker re-ranked at each knob value: 0 = the combiner's order, "
+        "1 = every tail candidate first.",
+        "",
+        _table(
+            ["tail_knob", *metrics],
+            [[f"{p.tail_knob:g}", *(f"{p.metrics[k]:.4f}" for k in metrics)] for p in result.sweep],
+        ),
+    ]
+
+
+def _cold_section(result: Evaluation) -> list[str]:
+    groups = list(result.cold_queries)
+    if not groups:
+        return []
+    lines = ["", "## Cold start", ""]
+    for group in groups:
+        lines += [f"**Test queries of {group}** ({result.cold_queries[group]:,})", ""]
+        with_group = [m for m in result.models if group in m.cold]
+        if not with_group:
+            lines += ["None in this split.", ""]
+            continue
+        metrics = list(with_group[0].cold[group])
+        lines += [
+            _table(
+                ["metric", *(m.name for m in with_group)],
+                [[k, *(f"{m.cold[group][k]:.4f}" for m in with_group)] for k in metrics],
+            ),
+            "",
+        ]
+    return lines[:-1]
+
+
+def _rounded_cold(model: ModelResult) -> dict[str, dict[str, float]]:
+    return {g: {k: round(v, 6) for k, v in ms.items()} for g, ms in model.cold.items()}
 
 
 def _rounded(model: ModelResult) -> dict[str, float]:

@@ -23,6 +23,11 @@ from ranking import registry
 from ranking.fitted import fit_once
 from ranking.scorer import Scorer, TrainingData
 
+COLD_USER_MAX = 3  # users with at most this many training interactions are "cold"
+COLD_ITEM_MAX = 5  # targets with at most this many training interactions are "cold items"
+COLD_METRICS = ("recall@10", "hit_rate@10", "ndcg@10", "tail_recall@10")
+SWEEP_KNOBS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+SWEEP_METRICS = ("recall@10", "ndcg@10", "tail_recall@10", "tail_user_coverage@10", "aplt@10")
 TUNING_K = 10
 TUNING_METRIC = f"ndcg@{TUNING_K}"  # what the validation search maximises
 BATCH_SIZE = 256  # histories scored at once: bounds memory at BATCH_SIZE × catalog floats
@@ -45,6 +50,15 @@ class ModelResult:
     tuning: list[Candidate]
     exposure: list[float]  # share of top-10 slots per popularity decile, most popular first
     baseline: bool
+    cold: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> metrics
+
+
+@dataclass
+class SweepPoint:
+    """The hybrid ranker's metrics at one tail-knob setting."""
+
+    tail_knob: float
+    metrics: dict[str, float]
 
 
 @dataclass
@@ -58,6 +72,9 @@ class Evaluation:
     users: int | None  # sampled test users, None for all
     training_exposure: list[float]  # share of training interactions per popularity decile
     models: list[ModelResult] = field(default_factory=list)
+    cold_queries: dict[str, int] = field(default_factory=dict)  # group -> test queries in it
+    sweep: list[SweepPoint] = field(default_factory=list)  # the hybrid's tail-knob sweep
+    notes: list[str] = field(default_factory=list)  # caveats the report must state
 
 
 def top_k(
@@ -96,12 +113,12 @@ def tune(
     histories = [history for history, _ in training.validation]
     targets = [np.array([target]) for _, target in training.validation]
     if len(spec.grid) == 1 or not histories:
-        return fit_once(spec.name, spec.grid[0], training, seed), spec.grid[0], []
+        return fit_once(spec, spec.grid[0], training, seed), spec.grid[0], []
     best: Scorer | None = None
     best_params, best_value = spec.grid[0], -np.inf
     tried: list[Candidate] = []
     for params in spec.grid:
-        scorer = fit_once(spec.name, params, training, seed)
+        scorer = fit_once(spec, params, training, seed)
         label = ", ".join(f"{k}={v}" for k, v in params.items())
         lists = top_k(scorer, histories, TUNING_K, desc=f"{spec.name} validation ({label})")
         value = ndcg(lists, targets)
@@ -119,6 +136,13 @@ def evaluate_model(spec: registry.ScorerSpec, split: Split, seed: int) -> ModelR
     lists = top_k(scorer, [q.history for q in split.test], max(KS), desc=f"{spec.name} test")
     seconds = time.perf_counter() - started
     shown = exposure(lists[:, : min(KS)], split.tail.shape[0])
+    targets = [q.targets for q in split.test]
+    cold = {}
+    for group, mask in cold_groups(split).items():
+        if mask.any():
+            chosen = [t for t, m in zip(targets, mask, strict=True) if m]
+            metrics = evaluate(lists[mask], chosen, split.tail)
+            cold[group] = {k: metrics[k] for k in COLD_METRICS}
     return ModelResult(
         name=spec.name,
         params=params,
@@ -127,7 +151,43 @@ def evaluate_model(spec: registry.ScorerSpec, split: Split, seed: int) -> ModelR
         tuning=tried,
         exposure=share_by_decile(shown, split.training.item_counts()),
         baseline=spec.baseline,
+        cold=cold,
     )
+
+
+def cold_groups(split: Split) -> dict[str, np.ndarray]:
+    """Masks over the test queries: cold users, and queries whose target is a cold item.
+
+    A cold user has at most COLD_USER_MAX training interactions; a cold item at most
+    COLD_ITEM_MAX (the paper's cold-start settings). With several targets (temporal), a
+    query counts as a cold-item query when its first target is cold.
+    """
+    counts = split.training.item_counts()
+    lengths = np.array([len(split.training.sequences[q.user]) for q in split.test])
+    first = np.array([int(q.targets[0]) for q in split.test])
+    return {
+        f"users with <= {COLD_USER_MAX} training interactions": lengths <= COLD_USER_MAX,
+        f"targets with <= {COLD_ITEM_MAX} training interactions": counts[first] <= COLD_ITEM_MAX,
+    }
+
+
+def sweep_tail_knob(
+    split: Split, seed: int, name: str = "hybrid", knobs: Sequence[float] = SWEEP_KNOBS
+) -> list[SweepPoint]:
+    """The hybrid ranker re-ranked at each knob value (its fitted components are reused)."""
+    scorer = fit_once(name, registry.get(name).grid[0], split.training, seed)
+    chosen = scorer.tail_knob  # type: ignore[attr-defined]
+    histories = [q.history for q in split.test]
+    targets = [q.targets for q in split.test]
+    points = []
+    try:
+        for knob in tqdm(knobs, desc="tail-knob sweep"):
+            scorer.tail_knob = knob  # type: ignore[attr-defined]
+            metrics = evaluate(top_k(scorer, histories, max(KS)), targets, split.tail)
+            points.append(SweepPoint(knob, {k: metrics[k] for k in SWEEP_METRICS}))
+    finally:
+        scorer.tail_knob = chosen  # type: ignore[attr-defined]
+    return points
 
 
 def run_evaluation(
@@ -153,6 +213,14 @@ def run_evaluation(
         users=users,
         training_exposure=share_by_decile(counts, counts),
     )
+    result.cold_queries = {group: int(mask.sum()) for group, mask in cold_groups(split).items()}
     for spec in specs:
         result.models.append(evaluate_model(spec, split, seed))
+    if "hybrid" in models:
+        result.sweep = sweep_tail_knob(split, seed)
+    if any(name.startswith("hybrid") for name in models):
+        result.notes.append(
+            "LLM-generated candidates were not run (no --llm-users): `hybrid` and "
+            "`hybrid-no-llm` rank the same candidates here."
+        )
     return result

@@ -16,13 +16,17 @@ from ranking.scorer import Scorer, TrainingData
 _FITTED: dict[tuple[str, str, int, int], tuple[TrainingData, Scorer]] = {}
 
 
-def fit_once(name: str, params: dict[str, Any], data: TrainingData, seed: int) -> Scorer:
-    """The registered model `name` fitted on `data`, reusing an earlier fit of the same data."""
-    key = (name, json.dumps(params, sort_keys=True, default=str), seed, id(data))
+def fit_once(
+    spec: registry.ScorerSpec | str, params: dict[str, Any], data: TrainingData, seed: int
+) -> Scorer:
+    """The model `spec` (or a registered name) fitted on `data`, reusing an earlier fit."""
+    if isinstance(spec, str):
+        spec = registry.get(spec)
+    key = (spec.name, json.dumps(params, sort_keys=True, default=str), seed, id(data))
     hit = _FITTED.get(key)
     if hit is not None and hit[0] is data:  # `is`: an id can be reused after collection
         return hit[1]
-    scorer = registry.get(name).build(seed, **params).fit(data)
+    scorer = spec.build(seed, **params).fit(data)
     _FITTED[key] = (data, scorer)
     return scorer
 
