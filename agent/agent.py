@@ -257,18 +257,19 @@ class ShoppingAgent:
         return self._prefer_wanted(items, plan.constraints)
 
     def _prefer_wanted(self, items: list[RankedItem], constraints: Constraints) -> list[RankedItem]:
-        """Items of the asked-for product type first, then the asked-for colour, rank order
-        kept within each group: the ranker is told the type only as words in the query."""
+        """Only items of the product type the shopper named (the ranker sees the type only as
+        words in the query, so its list can drift to related types), the asked-for colour
+        first; rank order is kept within each group."""
+        wanted = constraints.product_type.lower()
 
-        def key(item: RankedItem) -> tuple[int, int]:
-            attributes = self.product(item.item_id).attributes
-            kind = str(attributes.get("type") or "").lower()
-            color = str(attributes.get("color") or "").lower()
-            type_miss = bool(constraints.product_type) and kind != constraints.product_type
-            color_miss = bool(constraints.attributes) and color not in constraints.attributes
-            return (int(type_miss), int(color_miss))
+        def attribute(item: RankedItem, name: str) -> str:
+            return str(self.product(item.item_id).attributes.get(name) or "").lower()
 
-        return sorted(items, key=key)
+        if wanted:
+            items = [i for i in items if attribute(i, "type") == wanted]
+        if constraints.attributes:
+            items.sort(key=lambda i: attribute(i, "color") not in constraints.attributes)
+        return items
 
     # ------------------------------------------------------------------ tool-calling mode
     def _tools_run(
@@ -339,6 +340,7 @@ class ShoppingAgent:
             product = self.product(plan.anchor)
             facts = _facts(product)
             return [_suggestion(product, tail=False, explanation=facts)]
+        ranked = list(toolbox.last_rank.items) if toolbox.last_rank else items
         trace.candidates = [
             CandidateTrace(
                 item_id=i.item_id,
@@ -353,7 +355,7 @@ class ShoppingAgent:
                 brand=i.brand,
                 category=i.category,
             )
-            for i in items
+            for i in ranked
         ]
         suggestions = []
         for item in items[: self.config.k]:
@@ -410,7 +412,11 @@ class ShoppingAgent:
             else:
                 trace.llm_answer = text
                 kept, removed = self.grounding.repair(
-                    text, allowed, listed=len(suggestions), limits=_limits(plan.constraints)
+                    text,
+                    allowed,
+                    listed=len(suggestions),
+                    limits=plan.constraints.limits,
+                    refused=plan.constraints.exclude_brands,
                 )
                 trace.grounding = removed
                 if kept and _complete(kept):
@@ -437,10 +443,6 @@ class ShoppingAgent:
             session.last_shown = ids
             session.shown.extend(i for i in ids if i not in session.shown)
         session.focus = plan.anchor if plan.kind == "similar" else None
-
-
-def _limits(constraints: Constraints) -> tuple[float, ...]:
-    return tuple(v for v in (constraints.min_price, constraints.max_price) if v is not None)
 
 
 def _price(price: float | None) -> str:

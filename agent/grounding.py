@@ -25,6 +25,7 @@ _LIMIT_BEFORE = re.compile(
     r"at least|budget of|limit of)\s*$"
 )
 _LIMIT_AFTER = re.compile(r"^\s*(?:limit|budget)\b")
+_NEGATED = re.compile(r"\b(?:not|no|except|without|excluding|other than|instead of)\b[^.;:!?]*$")
 
 
 def _norm(text: str) -> str:
@@ -37,15 +38,14 @@ class GroundingChecker:
     def __init__(self, products: Iterable[Product]) -> None:
         self.products = list(products)
         self.titles = {_norm(p.title): p for p in self.products}
-        brands = {p.brand for p in self.products if p.brand}
-        self.brands = {_norm(b): b for b in brands if len(_norm(b)) >= 3}
+        self.by_brand: dict[str, list[tuple[str, Product]]] = {}
+        for title, product in self.titles.items():
+            if product.brand:
+                self.by_brand.setdefault(product.brand.lower(), []).append((title, product))
+        brands = sorted((b for b in self.by_brand if len(b) >= 3), key=len, reverse=True)
         self._brand_re = (
-            re.compile(
-                r"\b("
-                + "|".join(re.escape(b) for b in sorted(self.brands, key=len, reverse=True))
-                + r")\b"
-            )
-            if self.brands
+            re.compile(r"(?<![\w&])(" + "|".join(re.escape(b) for b in brands) + r")(?![\w&])")
+            if brands
             else None
         )
 
@@ -55,15 +55,17 @@ class GroundingChecker:
         allowed: Iterable[Product],
         listed: int | None = None,
         limits: Iterable[float] = (),
+        refused: Iterable[str] = (),
     ) -> list[Violation]:
-        """Every violation in `text`; `listed` is how many items the answer numbers, `limits`
-        the shopper's own price bounds, which may be quoted as limits ("within your $60")."""
+        """Every violation in `text`. `listed`: how many items the answer numbers; `limits`:
+        the shopper's price bounds and `refused`: the brands they refused, which the answer
+        may quote as such ("within your $60 limit", "not Wildgrove")."""
         allowed = list(allowed)
-        limits = tuple(limits)
+        context = (tuple(limits), {b.lower() for b in refused})
         violations: list[Violation] = []
         for sentence in _SENTENCE.split(text):
             if sentence.strip():
-                violations += self._sentence(sentence, allowed, listed, limits)
+                violations += self._sentence(sentence, allowed, listed, context)
         return violations
 
     def _sentence(
@@ -71,65 +73,55 @@ class GroundingChecker:
         sentence: str,
         allowed: list[Product],
         listed: int | None,
-        limits: tuple[float, ...] = (),
+        context: tuple[tuple[float, ...], set[str]] = ((), set()),
     ) -> list[Violation]:
+        limits, refused = context
         found: list[Violation] = []
+        low = sentence.lower()
+        allowed_ids = {p.item_id for p in allowed}
+        allowed_brands = {p.brand.lower() for p in allowed if p.brand}
+        mentions: list[tuple[int, Product | None]] = []  # position in `low`, product named
+        reported: set[str] = set()
+
+        def unknown(text: str, detail: str) -> None:
+            found.append(Violation(kind="unknown_product", text=text, detail=detail))
+
+        for match in self._brand_re.finditer(low) if self._brand_re is not None else ():
+            brand = match.group(1)
+            rest = _norm(low[match.start() :])
+            whole = [p for t, p in self.by_brand[brand] if rest.startswith(t)]
+            if whole:
+                product = max(whole, key=lambda p: len(p.title))
+                mentions.append((match.start(), product))
+                if product.item_id not in allowed_ids:
+                    reported.add(product.item_id)
+                    unknown(product.title, f"{product.item_id} was not returned by a tool")
+                continue
+            phrase = _norm(_STOPS.split(low[match.start() :], maxsplit=1)[0])
+            named = [p for p in allowed if _norm(p.title).startswith(phrase) and phrase != brand]
+            if named:
+                mentions.append((match.start(), named[0]))
+            elif phrase != brand and any(t.startswith(phrase) for t, _ in self.by_brand[brand]):
+                unknown(phrase, f"no product returned this turn is {phrase!r}")
+            elif brand in allowed_brands:
+                same = [p for p in allowed if p.brand.lower() == brand]
+                mentions.append((match.start(), same[0] if len(same) == 1 else None))
+            elif not (brand in refused and _NEGATED.search(low[: match.start()])):
+                unknown(brand, f"no product returned this turn is from {brand!r}")
         norm = _norm(sentence)
-        allowed_titles = {_norm(p.title) for p in allowed}
-        allowed_brands = {_norm(p.brand) for p in allowed if p.brand}
-        mentions: list[tuple[int, Product | None]] = []  # position in norm, product named
-        spans: list[tuple[int, int]] = []
         for title, product in self.titles.items():
-            at = norm.find(title)
-            if at >= 0:
-                spans.append((at, at + len(title)))
-                if title not in allowed_titles:
-                    found.append(
-                        Violation(
-                            kind="unknown_product",
-                            text=product.title,
-                            detail=f"{product.item_id} was not returned by a tool this turn",
-                        )
-                    )
-                mentions.append((at, product))
-        if self._brand_re is not None:
-            for match in self._brand_re.finditer(norm):
-                if any(start <= match.start() < end for start, end in spans):
-                    continue  # part of a whole title, judged above
-                brand = match.group(1)
-                phrase = _norm(_STOPS.split(norm[match.start() :], maxsplit=1)[0])
-                named = [
-                    p
-                    for p in allowed
-                    if _norm(p.title).startswith(phrase) or phrase.startswith(_norm(p.title))
-                ]
-                if named:
-                    mentions.append((match.start(), named[0]))
-                    continue
-                begins_title = phrase != brand and any(t.startswith(phrase) for t in self.titles)
-                if begins_title or brand not in allowed_brands:
-                    found.append(
-                        Violation(
-                            kind="unknown_product",
-                            text=phrase,
-                            detail=f"no product returned this turn is {phrase!r}",
-                        )
-                    )
-                else:
-                    same_brand = [p for p in allowed if _norm(p.brand) == brand]
-                    mentions.append(
-                        (match.start(), same_brand[0] if len(same_brand) == 1 else None)
-                    )
+            fresh = product.item_id not in allowed_ids and product.item_id not in reported
+            if fresh and title in norm:
+                unknown(product.title, f"{product.item_id} was not returned by a tool")
         mentions.sort(key=lambda m: m[0])
-        for match in _PRICE.finditer(sentence):
+        for match in _PRICE.finditer(low):
             value = float((match.group(1) or match.group(2)).replace(",", "."))
-            quoted_limit = _LIMIT_BEFORE.search(sentence[: match.start()]) or _LIMIT_AFTER.match(
-                sentence[match.end() :]
+            quoted_limit = _LIMIT_BEFORE.search(low[: match.start()]) or _LIMIT_AFTER.match(
+                low[match.end() :]
             )
             if quoted_limit and any(abs(value - limit) <= 0.005 for limit in limits):
                 continue
-            at = len(_norm(sentence[: match.start()]))
-            before = [p for pos, p in mentions if pos <= at]
+            before = [p for pos, p in mentions if pos <= match.start()]
             owner = before[-1] if before else None
             if owner is not None:
                 if owner.price is None or abs(owner.price - value) > 0.005:
@@ -166,13 +158,16 @@ class GroundingChecker:
         allowed: Iterable[Product],
         listed: int | None = None,
         limits: Iterable[float] = (),
+        refused: Iterable[str] = (),
     ) -> tuple[str, list[Violation]]:
         """The text without the sentences that break grounding, and what was removed."""
         allowed = list(allowed)
-        limits = tuple(limits)
+        context = (tuple(limits), {b.lower() for b in refused})
         kept, removed = [], []
         for sentence in _SENTENCE.split(text.strip()):
-            problems = self._sentence(sentence, allowed, listed, limits) if sentence.strip() else []
+            problems = (
+                self._sentence(sentence, allowed, listed, context) if sentence.strip() else []
+            )
             if problems:
                 removed += problems
             elif sentence.strip():

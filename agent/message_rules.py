@@ -137,10 +137,13 @@ def _prices(text: str, reading: Reading) -> None:
 def _brands(message: str, text: str, vocabulary: Vocabulary, reading: Reading) -> None:
     intent = reading.intent
     normalized = " ".join(re.findall(r"[a-z0-9&'\-]+", text))
+    negated_until = -1  # "not Summitry or Trailwise": a list after a negation stays negated
     for position, brand in vocabulary.brands_in(message):
         before = normalized[:position]
-        if _NEGATION.search(before):
+        between = normalized[negated_until:position] if negated_until >= 0 else "x"
+        if _NEGATION.search(before) or re.fullmatch(r"[\s,]*(?:or|and|nor|,)?[\s,]*", between):
             intent.exclude_brands.append(brand)
+            negated_until = position + len(brand) + 1
         else:
             intent.brands.append(brand)
     if intent.brands:

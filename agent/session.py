@@ -40,6 +40,11 @@ class Constraints:
             "exclude_ids": list(exclude_ids),
         }
 
+    @property
+    def limits(self) -> tuple[float, ...]:
+        """The price bounds in force, which an answer may quote as limits."""
+        return tuple(v for v in (self.min_price, self.max_price) if v is not None)
+
     def describe(self) -> str:
         """A short phrase, e.g. "hiking backpack under $60, not Wildgrove"."""
         parts = [self.query or self.product_type or self.category or "products"]
