@@ -72,6 +72,7 @@ class HybridScorer(Scorer):
         depth: int = DEFAULT_DEPTH,
         duplicate_cosine: float = DEFAULT_DUPLICATE_COSINE,
         seed: int = 7,
+        components: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         unknown = [s for s in sources if s not in SOURCES]
         if unknown:
@@ -83,6 +84,11 @@ class HybridScorer(Scorer):
         self.depth = depth
         self.duplicate_cosine = duplicate_cosine
         self.seed = seed
+        # Per component, hyper-parameters over COMPONENTS (e.g. {"intent": {"max_epochs": 5}}).
+        self.component_params = {
+            name: {**COMPONENTS[name], **(components or {}).get(name, {})} for name in COMPONENTS
+        }
+        self.overrides = dict(components or {})
         self.components: dict[str, Scorer] = {}
         self.combiner = Combiner(self.active_features())
         self.context = CatalogContext(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
@@ -108,6 +114,7 @@ class HybridScorer(Scorer):
             "depth": self.depth,
             "duplicate_cosine": self.duplicate_cosine,
             "seed": self.seed,
+            "components": self.overrides,
         }
 
     # ----------------------------------------------------------------- training
@@ -115,7 +122,7 @@ class HybridScorer(Scorer):
         self.n_items = data.n_items
         self._memo.clear()
         self.components = {
-            name: fit_once(name, COMPONENTS[name], data, self.seed)
+            name: fit_once(name, self.component_params[name], data, self.seed)
             for name in dict.fromkeys([*self.needed_components(), "content"])
         }
         self.set_catalog(data)
@@ -279,7 +286,7 @@ class HybridScorer(Scorer):
         scorer = super().load(folder, fingerprint)
         assert isinstance(scorer, HybridScorer)
         for name in dict.fromkeys([*scorer.needed_components(), "content"]):
-            kind = type(registry.get(name).build(scorer.seed, **COMPONENTS[name]))
+            kind = type(registry.get(name).build(scorer.seed, **scorer.component_params[name]))
             scorer.components[name] = kind.load(Path(folder) / "components" / name, fingerprint)
         return scorer
 

@@ -1,5 +1,5 @@
-"""`longtail train`: fit the serving models (intent encoder, CF) and save them with their
-config and data fingerprint."""
+"""`longtail train`: fit the serving models (intent encoder, CF, hybrid ranker) and save
+them with their config and data fingerprint."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def train(
     ] = None,
     models: Annotated[
         str, typer.Option("--models", help="comma-separated models to train")
-    ] = "intent,cf",
+    ] = "intent,cf,hybrid",
     max_epochs: Annotated[
         int | None, typer.Option("--max-epochs", min=1, help="cap on intent training epochs")
     ] = None,
@@ -29,6 +29,7 @@ def train(
     from longtail.settings import load_settings
     from ranking import registry
     from ranking.artifacts import artifacts_dir, serving_training_data, training_summary
+    from ranking.fitted import fit_once
 
     settings = load_settings()
     if data is None:
@@ -42,10 +43,15 @@ def train(
     out = artifacts_dir(settings.home, dataset.name)
     results: dict[str, dict] = {}
     for spec in specs:
-        params = {"max_epochs": max_epochs} if max_epochs and spec.name == "intent" else {}
+        params = dict(spec.grid[0])
+        if max_epochs and spec.name == "intent":
+            params["max_epochs"] = max_epochs
+        if max_epochs and spec.name.startswith("hybrid"):
+            params["components"] = {"intent": {"max_epochs": max_epochs}}
         started = time.perf_counter()
         err.print(f"training {spec.name} on {dataset.name} ({dataset.n_interactions} interactions)")
-        scorer = spec.build(settings.seed, **params).fit(training)
+        # fit_once: the hybrid ranker reuses the intent encoder trained just before it.
+        scorer = fit_once(spec, params, training, settings.seed)
         scorer.save(out / spec.name, fingerprint=training.fingerprint)
         results[spec.name] = {
             "path": str(out / spec.name),
