@@ -62,7 +62,7 @@ class AgentConfig:
     k: int = 3
     tail_knob: float | None = None
     intent_max_tokens: int = 64
-    answer_max_tokens: int = 40
+    answer_max_tokens: int = 28
     tools_max_steps: int = 3
     prefill_tool_call: bool = False  # llama.cpp: start the reply with <tool_call> (see serving)
     prompt_versions: dict[str, int] = field(default_factory=dict)  # name -> version; else latest
@@ -173,17 +173,12 @@ class ShoppingAgent:
         return prompt.render(**values), prompt.key
 
     def _context(self, session: Session) -> dict[str, str]:
-        shown = (
-            "; ".join(
-                f"#{n} {p.title} ({p.brand}, ${p.price:.2f})"
-                if p.price is not None
-                else f"#{n} {p.title} ({p.brand})"
-                for n, p in enumerate((self.product(i) for i in session.last_shown), 1)
-            )
-            or "none"
+        """The last list and the request in force, short (every token is prompt time)."""
+        shown = "; ".join(
+            f"#{n} {_short_name(self.product(i))}" for n, i in enumerate(session.last_shown, 1)
         )
         current = session.constraints.describe() if session.constraints.query else "none"
-        return {"shown": shown, "current": current}
+        return {"shown": shown or "none", "current": current}
 
     def _reduce(self, trace: TurnTrace, reason: str) -> None:
         trace.reduced_mode = True
@@ -395,7 +390,13 @@ class ShoppingAgent:
             messages, key = self._render(
                 "answer",
                 message=message,
-                items=[{"title": s.title, "explanation": s.explanation} for s in suggestions],
+                items=[
+                    {
+                        "title": _short_name(self.product(s.item_id), price=False),
+                        "explanation": s.explanation,
+                    }
+                    for s in suggestions
+                ],
             )
             try:
                 text = text_step(
@@ -443,6 +444,14 @@ class ShoppingAgent:
             session.last_shown = ids
             session.shown.extend(i for i in ids if i not in session.shown)
         session.focus = plan.anchor if plan.kind == "similar" else None
+
+
+def _short_name(product: Product, price: bool = True) -> str:
+    """Brand, type and price ("Alpenglow hiking backpack $84.99"): a third of a title's
+    tokens, and prompt tokens are most of a turn's time on a CPU."""
+    kind = product.attributes.get("type") or product.title.split(",")[0]
+    name = f"{product.brand} {kind}" if product.brand and product.brand not in kind else kind
+    return f"{name} {_price(product.price)}" if price and product.price is not None else name
 
 
 def _price(price: float | None) -> str:

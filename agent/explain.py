@@ -13,7 +13,7 @@ SIGNAL_GROUPS = {
     "semantic": ("semantic", "dense", "text", "content", "llm"),
     "words": ("sparse", "bm25", "keyword"),
     "intent": ("intent", "attention", "sequence"),
-    "cf": ("cf", "knn", "als", "co", "collab"),
+    "cf": ("cf", "knn", "als", "collab"),
 }
 
 

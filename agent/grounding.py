@@ -5,7 +5,10 @@ Products are recognised by catalog title and by brand: a brand mention followed 
 that begin some catalog title must begin the title of an allowed product; a brand of no
 allowed product is a product the tools never returned. A price ($12.99, 12.99 dollars) must
 be the price of the product named just before it in the same sentence, or, with none named,
-of some allowed product. "#n" must point into the list shown.
+of some allowed product. An attribute word of the catalog (a colour, material or feature)
+must belong to the product the sentence names, or with none named to some allowed product.
+Popularity and rating claims are never evidence-based here, so they are refused. "#n" must
+point into the list shown.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ _LIMIT_BEFORE = re.compile(
     r"at least|budget of|limit of)\s*$"
 )
 _LIMIT_AFTER = re.compile(r"^\s*(?:limit|budget)\b")
+_CLAIM = re.compile(
+    r"\b(?:popular|best[- ]?sell\w*|top[- ]rated|most loved|customer favou?rite|highly rated|"
+    r"award[- ]winning|\d(?:\.\d)? stars?)\b"
+)
 _NEGATED = re.compile(r"\b(?:not|no|except|without|excluding|other than|instead of)\b[^.;:!?]*$")
 
 
@@ -42,6 +49,11 @@ class GroundingChecker:
         for title, product in self.titles.items():
             if product.brand:
                 self.by_brand.setdefault(product.brand.lower(), []).append((title, product))
+        self.attributes = sorted(
+            {_norm(str(v)) for p in self.products for v in _attribute_values(p)} - {""},
+            key=len,
+            reverse=True,
+        )
         brands = sorted((b for b in self.by_brand if len(b) >= 3), key=len, reverse=True)
         self._brand_re = (
             re.compile(r"(?<![\w&])(" + "|".join(re.escape(b) for b in brands) + r")(?![\w&])")
@@ -114,6 +126,16 @@ class GroundingChecker:
             if fresh and title in norm:
                 unknown(product.title, f"{product.item_id} was not returned by a tool")
         mentions.sort(key=lambda m: m[0])
+        found += self._attributes(norm, allowed, mentions)
+        claim = _CLAIM.search(low)
+        if claim:
+            found.append(
+                Violation(
+                    kind="unsupported_claim",
+                    text=claim.group(0),
+                    detail="no popularity or rating evidence is quoted",
+                )
+            )
         for match in _PRICE.finditer(low):
             value = float((match.group(1) or match.group(2)).replace(",", "."))
             quoted_limit = _LIMIT_BEFORE.search(low[: match.start()]) or _LIMIT_AFTER.match(
@@ -152,6 +174,27 @@ class GroundingChecker:
                     )
         return found
 
+    def _attributes(
+        self, norm: str, allowed: list[Product], mentions: list[tuple[int, Product | None]]
+    ) -> list[Violation]:
+        named = {p.item_id: p for _, p in mentions if p is not None}
+        owners = list(named.values()) if len(named) == 1 else allowed
+        texts = [_product_text(p) for p in owners]
+        found = []
+        padded = f" {norm} "
+        for value in self.attributes:
+            if f" {value} " in padded and not any(f" {value} " in t for t in texts):
+                whom = owners[0].title if len(named) == 1 else "the products returned"
+                found.append(
+                    Violation(
+                        kind="wrong_attribute",
+                        text=value,
+                        detail=f"the catalog does not say {value!r} of {whom}",
+                    )
+                )
+                padded = padded.replace(f" {value} ", " ")
+        return found
+
     def repair(
         self,
         text: str,
@@ -173,3 +216,16 @@ class GroundingChecker:
             elif sentence.strip():
                 kept.append(sentence.strip())
         return " ".join(kept), removed
+
+
+def _attribute_values(product: Product) -> list[str]:
+    values: list[str] = []
+    for key in ("color", "material", "features"):
+        value = product.attributes.get(key)
+        values += [str(v) for v in value] if isinstance(value, list) else [str(value or "")]
+    return [v for v in values if len(v) >= 3]
+
+
+def _product_text(product: Product) -> str:
+    values = " ".join(_attribute_values(product))
+    return f" {_norm(f'{product.title} {product.description} {values}')} "

@@ -62,7 +62,9 @@ class LLMCall(BaseModel):
 
 
 class Violation(BaseModel):
-    kind: Literal["unknown_product", "wrong_price", "bad_reference"]
+    kind: Literal[
+        "unknown_product", "wrong_price", "bad_reference", "wrong_attribute", "unsupported_claim"
+    ]
     text: str
     detail: str
 

@@ -14,6 +14,7 @@ go_offline()
 
 from longtail.commands import data as data_commands  # noqa: E402
 from longtail.commands import llm as llm_commands  # noqa: E402
+from longtail.commands.chat_eval import eval_chat  # noqa: E402
 from longtail.commands.demo import demo  # noqa: E402
 from longtail.commands.evaluate import evaluate  # noqa: E402
 from longtail.commands.ingest import ingest  # noqa: E402
@@ -34,6 +35,7 @@ app.command()(demo)
 app.command()(ingest)
 app.command()(search)
 app.command("eval")(evaluate)
+app.command("eval-chat")(eval_chat)
 app.command()(train)
 
 

@@ -66,3 +66,18 @@ def test_agent_repairs_or_replaces_an_ungrounded_answer(make_agent, demo_dataset
         history = [agent.product(i) for i in session.history]
         checker = GroundingChecker(demo_dataset.products)
         assert checker.check(result.answer, shown + history, limits=[]) == []
+
+
+def test_attributes_must_belong_to_the_named_product(checker, demo_dataset) -> None:
+    a = tents(demo_dataset)[0]
+    other_color = next(c for c in ("red", "teal", "plum", "navy") if c != a.attributes["color"])
+    own = f"{a.title} comes in {a.attributes['color']}."
+    assert checker.check(own, [a]) == []
+    found = checker.check(f"{a.brand} {a.attributes['type']} comes in {other_color}.", [a])
+    assert [v.kind for v in found] == ["wrong_attribute"]
+
+
+def test_popularity_claims_are_refused(checker, demo_dataset) -> None:
+    a = tents(demo_dataset)[0]
+    found = checker.check("This is a best-selling tent.", [a])
+    assert [v.kind for v in found] == ["unsupported_claim"]

@@ -1,0 +1,1 @@
+"""The conversational shopping agent: intent, a plan over typed tools, grounded answers."""

@@ -1,0 +1,106 @@
+"""`longtail eval-chat`: run the conversation test set through the agent and report
+constraint satisfaction, grounding violations, tail share, latency and reduced-mode turns."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from longtail.console import err, print_json, print_table
+
+
+def eval_chat(
+    conversations: Annotated[
+        Path | None,
+        typer.Option("--conversations", help="folder of *.yaml scripts (default: the shipped set)"),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="dataset folder (default: the demo store)")
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="guided or tools")] = "guided",
+    llm_url: Annotated[
+        str | None,
+        typer.Option(
+            "--llm-url", help="an OpenAI-compatible server (default: llm.url, else embedded)"
+        ),
+    ] = None,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="run without any LLM (reduced mode throughout)")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="first N scripts only")
+    ] = None,
+    traces: Annotated[
+        Path | None, typer.Option("--traces", help="write every turn's trace here (JSON lines)")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Chat through every script; every suggestion is checked against the turn's constraints
+    and every answer against the catalog (grounding)."""
+    from agent.agent import AgentConfig
+    from agent.build import build_agent, open_services
+    from agent.conversations import DEFAULT_DIR, evaluate, load_scripts
+    from longtail.errors import LongtailError
+    from longtail.settings import load_settings
+    from serving.client import LLMConfig, ensure_llm
+
+    if mode not in ("guided", "tools"):
+        raise LongtailError(f"--mode must be guided or tools, not {mode!r}")
+    logging.getLogger("longtail.agent").setLevel(logging.WARNING)
+    settings = load_settings()
+    if data is None:
+        from longtail.commands.ingest import prepare_demo
+
+        data = prepare_demo(settings)
+    scripts = load_scripts(conversations or DEFAULT_DIR)[:limit]
+    services = open_services(settings, data)
+    handle = None
+    llm_config = None
+    if not no_llm:
+        if llm_url:
+            llm_config = LLMConfig.from_settings(settings.llm, llm_url)
+        else:
+            with err.status("starting the LLM"):
+                handle = ensure_llm(settings, check=False)
+            llm_config = handle.config
+    try:
+        agent = build_agent(services, llm_config, AgentConfig(mode=mode))  # type: ignore[arg-type]
+        err.print(f"{len(scripts)} conversations, {sum(len(s.turns) for s in scripts)} turns")
+        report, records = evaluate(agent, scripts)
+    finally:
+        if handle is not None:
+            handle.stop()
+    report["mode"] = mode
+    report["llm"] = "none" if llm_config is None else llm_config.base_url
+    report["token_budget"] = {
+        "intent_max_tokens": agent.config.intent_max_tokens,
+        "answer_max_tokens": agent.config.answer_max_tokens,
+    }
+    if traces is not None:
+        traces.parent.mkdir(parents=True, exist_ok=True)
+        with traces.open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record.trace) + "\n")
+    if json_output:
+        print_json(report)
+        return
+    keys = [
+        "turns",
+        "constraint_satisfaction",
+        "grounding_violations",
+        "tail_share",
+        "latency_p50_s",
+        "latency_p95_s",
+        "reduced_mode_turns",
+    ]
+    print_table(
+        f"eval-chat ({mode}, {report['llm']})", ["metric", "value"], [(k, report[k]) for k in keys]
+    )
+    for failure in report["failures"]:
+        err.print(
+            f"[yellow]{failure['script']} turn {failure['turn']}[/yellow]: {failure['problems'][0]}"
+        )
