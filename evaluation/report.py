@@ -32,9 +32,9 @@ def metrics_document(result: Evaluation) -> dict[str, Any]:
             "training interactions": result.training_exposure,
             **{m.name: m.exposure for m in result.models},
         },
-        "cold_start": {
-            "queries": result.cold_queries,
-            "models": {m.name: _rounded_cold(m) for m in result.models},
+        "groups": {
+            "queries": result.group_queries,
+            "models": {m.name: _rounded_groups(m) for m in result.models},
         },
         "tail_knob_sweep": [
             {"tail_knob": p.tail_knob, **{k: round(v, 6) for k, v in p.metrics.items()}}
@@ -138,7 +138,7 @@ def render_report(result: Evaluation, plots: dict[str, str]) -> str:
         ]
     lines += _targets_section(result)
     lines += _sweep_section(result)
-    lines += _cold_section(result)
+    lines += _group_section(result)
     if result.notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in result.notes]
     lines += ["", "## Tuning (validation split)", ""]
@@ -209,30 +209,30 @@ def _sweep_section(result: Evaluation) -> list[str]:
     ]
 
 
-def _cold_section(result: Evaluation) -> list[str]:
-    groups = list(result.cold_queries)
+def _group_section(result: Evaluation) -> list[str]:
+    groups = list(result.group_queries)
     if not groups:
         return []
-    lines = ["", "## Cold start", ""]
+    lines = ["", "## Cold start (and other groups of test users)", ""]
     for group in groups:
-        lines += [f"**Test queries of {group}** ({result.cold_queries[group]:,})", ""]
-        with_group = [m for m in result.models if group in m.cold]
+        lines += [f"**Test queries of {group}** ({result.group_queries[group]:,})", ""]
+        with_group = [m for m in result.models if group in m.groups]
         if not with_group:
             lines += ["None in this split.", ""]
             continue
-        metrics = list(with_group[0].cold[group])
+        metrics = list(with_group[0].groups[group])
         lines += [
             _table(
                 ["metric", *(m.name for m in with_group)],
-                [[k, *(f"{m.cold[group][k]:.4f}" for m in with_group)] for k in metrics],
+                [[k, *(f"{m.groups[group][k]:.4f}" for m in with_group)] for k in metrics],
             ),
             "",
         ]
     return lines[:-1]
 
 
-def _rounded_cold(model: ModelResult) -> dict[str, dict[str, float]]:
-    return {g: {k: round(v, 6) for k, v in ms.items()} for g, ms in model.cold.items()}
+def _rounded_groups(model: ModelResult) -> dict[str, dict[str, float]]:
+    return {g: {k: round(v, 6) for k, v in ms.items()} for g, ms in model.groups.items()}
 
 
 def _rounded(model: ModelResult) -> dict[str, float]:

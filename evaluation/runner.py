@@ -9,7 +9,7 @@ time, no refit). Lists are full rankings over the catalog minus the query's hist
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from ranking.scorer import Scorer, TrainingData
 
 COLD_USER_MAX = 3  # users with at most this many training interactions are "cold"
 COLD_ITEM_MAX = 5  # targets with at most this many training interactions are "cold items"
-COLD_METRICS = ("recall@10", "hit_rate@10", "ndcg@10", "tail_recall@10")
+GROUP_METRICS = ("recall@10", "hit_rate@10", "ndcg@10", "tail_recall@10")
 SWEEP_KNOBS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
 SWEEP_METRICS = ("recall@10", "ndcg@10", "tail_recall@10", "tail_user_coverage@10", "aplt@10")
 TUNING_K = 10
@@ -50,7 +50,7 @@ class ModelResult:
     tuning: list[Candidate]
     exposure: list[float]  # share of top-10 slots per popularity decile, most popular first
     baseline: bool
-    cold: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> metrics
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> metrics
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Evaluation:
     users: int | None  # sampled test users, None for all
     training_exposure: list[float]  # share of training interactions per popularity decile
     models: list[ModelResult] = field(default_factory=list)
-    cold_queries: dict[str, int] = field(default_factory=dict)  # group -> test queries in it
+    group_queries: dict[str, int] = field(default_factory=dict)  # group -> test queries in it
     sweep: list[SweepPoint] = field(default_factory=list)  # the hybrid's tail-knob sweep
     notes: list[str] = field(default_factory=list)  # caveats the report must state
 
@@ -129,20 +129,32 @@ def tune(
     return best, best_params, tried
 
 
-def evaluate_model(spec: registry.ScorerSpec, split: Split, seed: int) -> ModelResult:
-    """Tune, then rank every test query and compute every metric at every K."""
+def evaluate_model(
+    spec: registry.ScorerSpec,
+    split: Split,
+    seed: int,
+    groups: dict[str, np.ndarray] | None = None,
+    request_signals: dict[bytes, dict[str, np.ndarray]] | None = None,
+) -> ModelResult:
+    """Tune, then rank every test query and compute every metric at every K, overall and
+    within each group of test queries (`groups`: name -> mask, default the cold-start ones).
+
+    `request_signals` hands per-query extra signals (LLM candidates) to scorers that take them.
+    """
     started = time.perf_counter()
     scorer, params, tried = tune(spec, split.training, seed)
+    if request_signals is not None and hasattr(scorer, "request_signals"):
+        scorer.request_signals = request_signals
     lists = top_k(scorer, [q.history for q in split.test], max(KS), desc=f"{spec.name} test")
     seconds = time.perf_counter() - started
     shown = exposure(lists[:, : min(KS)], split.tail.shape[0])
     targets = [q.targets for q in split.test]
-    cold = {}
-    for group, mask in cold_groups(split).items():
+    by_group = {}
+    for group, mask in (cold_groups(split) if groups is None else groups).items():
         if mask.any():
             chosen = [t for t, m in zip(targets, mask, strict=True) if m]
             metrics = evaluate(lists[mask], chosen, split.tail)
-            cold[group] = {k: metrics[k] for k in COLD_METRICS}
+            by_group[group] = {k: metrics[k] for k in GROUP_METRICS}
     return ModelResult(
         name=spec.name,
         params=params,
@@ -151,7 +163,7 @@ def evaluate_model(spec: registry.ScorerSpec, split: Split, seed: int) -> ModelR
         tuning=tried,
         exposure=share_by_decile(shown, split.training.item_counts()),
         baseline=spec.baseline,
-        cold=cold,
+        groups=by_group,
     )
 
 
@@ -172,10 +184,16 @@ def cold_groups(split: Split) -> dict[str, np.ndarray]:
 
 
 def sweep_tail_knob(
-    split: Split, seed: int, name: str = "hybrid", knobs: Sequence[float] = SWEEP_KNOBS
+    split: Split,
+    seed: int,
+    name: str = "hybrid",
+    knobs: Sequence[float] = SWEEP_KNOBS,
+    request_signals: dict[bytes, dict[str, np.ndarray]] | None = None,
 ) -> list[SweepPoint]:
     """The hybrid ranker re-ranked at each knob value (its fitted components are reused)."""
     scorer = fit_once(name, registry.get(name).grid[0], split.training, seed)
+    if request_signals is not None:
+        scorer.request_signals = request_signals  # type: ignore[attr-defined]
     chosen = scorer.tail_knob  # type: ignore[attr-defined]
     histories = [q.history for q in split.test]
     targets = [q.targets for q in split.test]
@@ -196,8 +214,14 @@ def run_evaluation(
     protocol: str = "loo",
     users: int | None = None,
     seed: int = 7,
+    llm_users: int = 0,
+    describe: Callable[[Sequence[str]], list[str]] | None = None,
 ) -> Evaluation:
-    """Split the dataset once and evaluate each named model on it."""
+    """Split the dataset once and evaluate each named model on it.
+
+    With `llm_users` > 0 the hybrid models also get LLM-generated candidates for that many
+    seeded test users; `describe(history_titles)` is the LLM call (see llm_candidates).
+    """
     specs = [registry.get(name) for name in models]
     split = make_split(dataset, protocol)
     if users is not None:
@@ -213,14 +237,61 @@ def run_evaluation(
         users=users,
         training_exposure=share_by_decile(counts, counts),
     )
-    result.cold_queries = {group: int(mask.sum()) for group, mask in cold_groups(split).items()}
-    for spec in specs:
-        result.models.append(evaluate_model(spec, split, seed))
-    if "hybrid" in models:
-        result.sweep = sweep_tail_knob(split, seed)
-    if any(name.startswith("hybrid") for name in models):
+    groups = cold_groups(split)
+    signals: dict[bytes, dict[str, np.ndarray]] | None = None
+    hybrid = any(name.startswith("hybrid") for name in models)
+    if hybrid and llm_users > 0:
+        if describe is None:
+            raise ValueError("llm_users needs a describe() function that calls the LLM")
+        sampled, signals, failed = llm_signals(split, seed, llm_users, describe)
+        groups[f"{int(sampled.sum())} users with LLM candidates"] = sampled
+        result.notes.append(
+            f"LLM-generated candidates ran for {int(sampled.sum())} seeded test users only "
+            f"(--llm-users {llm_users}; {failed} LLM calls failed and fell back to no LLM "
+            "candidates); the group table compares `hybrid` and `hybrid-no-llm` on them."
+        )
+    elif hybrid:
         result.notes.append(
             "LLM-generated candidates were not run (no --llm-users): `hybrid` and "
             "`hybrid-no-llm` rank the same candidates here."
         )
+    result.group_queries = {group: int(mask.sum()) for group, mask in groups.items()}
+    for spec in specs:
+        result.models.append(evaluate_model(spec, split, seed, groups, signals))
+    if "hybrid" in models:
+        result.sweep = sweep_tail_knob(split, seed, request_signals=signals)
     return result
+
+
+def llm_signals(
+    split: Split, seed: int, users: int, describe: Callable[[Sequence[str]], list[str]]
+) -> tuple[np.ndarray, dict[bytes, dict[str, np.ndarray]], int]:
+    """The `llm` signal row for `users` seeded test queries: each item's best cosine to the
+    LLM's descriptions, in the content component's vector space. Returns (mask, rows, failures).
+    """
+    from ranking.content import load_encoder
+    from ranking.hybrid import COMPONENTS
+    from serving.client import LLMError
+
+    content = fit_once("content", COMPONENTS["content"], split.training, seed)
+    vectors = content.item_vectors  # type: ignore[attr-defined]
+    encoder = load_encoder("")
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(split.test), size=min(users, len(split.test)), replace=False))
+    mask = np.zeros(len(split.test), dtype=bool)
+    rows: dict[bytes, dict[str, np.ndarray]] = {}
+    failed = 0
+    products = split.training.products
+    for index in tqdm(chosen, desc="LLM candidates"):
+        history = split.test[index].history
+        try:
+            texts = describe([products[i].title for i in history])
+        except LLMError:
+            failed += 1
+            continue
+        if texts:
+            mask[index] = True
+            rows[np.asarray(history).tobytes()] = {
+                "llm": (vectors @ encoder.encode(texts).T).max(axis=1)
+            }
+    return mask, rows, failed

@@ -94,6 +94,9 @@ class HybridScorer(Scorer):
         self.context = CatalogContext(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
         self.tail = np.zeros(0, dtype=bool)
         self._memo: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        # Per-history extra signal rows for evaluation (LLM candidates of sampled users),
+        # keyed by the history's bytes; scored one request at a time.
+        self.request_signals: dict[bytes, dict[str, np.ndarray]] = {}
 
     # ------------------------------------------------------------ configuration
     def active_features(self) -> tuple[str, ...]:
@@ -258,10 +261,18 @@ class HybridScorer(Scorer):
         popularity = np.log1p(self.context.popularity.astype(np.float32))
         floor = -2.0 + popularity / max(float(popularity.max()), 1e-9)
         out = np.tile(floor.astype(np.float32), (len(histories), 1))
-        missing = [h for h in histories if np.asarray(h).tobytes() not in self._memo]
-        for start in range(0, len(missing), BATCH):
-            chunk = [np.asarray(h) for h in missing[start : start + BATCH]]
-            candidates, _, features = self._candidates(chunk, {})
+        missing = [np.asarray(h) for h in histories if np.asarray(h).tobytes() not in self._memo]
+        plain = [h for h in missing if h.tobytes() not in self.request_signals]
+        chunks: list[tuple[list[np.ndarray], dict[str, np.ndarray]]] = [
+            (plain[start : start + BATCH], {}) for start in range(0, len(plain), BATCH)
+        ]
+        chunks += [
+            ([h], {k: v[None, :] for k, v in self.request_signals[h.tobytes()].items()})
+            for h in missing
+            if h.tobytes() in self.request_signals
+        ]
+        for chunk, extra in chunks:
+            candidates, _, features = self._candidates(chunk, extra)
             scores = self.combiner.score(features)
             for row, history in enumerate(chunk):
                 valid = candidates[row] >= 0

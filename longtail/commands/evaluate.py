@@ -29,6 +29,15 @@ def evaluate(
         int | None,
         typer.Option("--seed", help="sampling and training seed (default: the settings seed)"),
     ] = None,
+    llm_users: Annotated[
+        int,
+        typer.Option(
+            "--llm-users",
+            min=0,
+            help="give the hybrid models LLM-generated candidates for N seeded test users "
+            "(slow on CPU: ~5 s a user with the embedded LLM); 0 = no LLM",
+        ),
+    ] = 0,
     json_output: Annotated[
         bool, typer.Option("--json", help="print metrics.json to stdout")
     ] = False,
@@ -49,9 +58,20 @@ def evaluate(
     for name in names:  # bad names and protocols fail before any data is read
         registry.get(name)
     check_protocol(protocol)
-    seed = load_settings().seed if seed is None else seed
+    settings = load_settings()
+    seed = settings.seed if seed is None else seed
     dataset = load_dataset(data)
-    result = run_evaluation(dataset, names, protocol=protocol, users=users, seed=seed)
+    if llm_users and any(name.startswith("hybrid") for name in names):
+        from ranking.llm_candidates import describe_fitting_products
+        from serving.client import ensure_llm
+
+        with ensure_llm(settings) as llm:
+            result = run_evaluation(
+                dataset, names, protocol=protocol, users=users, seed=seed, llm_users=llm_users,
+                describe=lambda titles: describe_fitting_products(llm.config, titles),
+            )  # fmt: skip
+    else:
+        result = run_evaluation(dataset, names, protocol=protocol, users=users, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
     write_metrics(result, out / "metrics.json")
     plots = write_plots(result, out)

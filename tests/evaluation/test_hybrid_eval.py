@@ -13,7 +13,7 @@ from evaluation.report import metrics_document, render_report, target_rows
 from evaluation.runner import SWEEP_KNOBS, Evaluation, ModelResult, cold_groups, run_evaluation
 from evaluation.split import leave_last_out
 from tests.evaluation.builders import dataset
-from tests.ranking.fakes import small_demo, use_hashing_encoder
+from tests.ranking.fakes import HashingEncoder, small_demo, use_hashing_encoder
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +36,11 @@ def test_the_sweep_trades_accuracy_for_tail_exposure(evaluation: Evaluation) -> 
 
 
 def test_every_model_reports_its_cold_start_groups(evaluation: Evaluation) -> None:
-    assert len(evaluation.cold_queries) == 2
+    assert len(evaluation.group_queries) == 2
     for model in evaluation.models:
-        for group, count in evaluation.cold_queries.items():
+        for group, count in evaluation.group_queries.items():
             if count:
-                assert set(model.cold[group]) >= {"recall@10", "tail_recall@10"}
+                assert set(model.groups[group]) >= {"recall@10", "tail_recall@10"}
 
 
 def test_report_and_metrics_carry_sweep_targets_and_cold_start(
@@ -87,3 +87,23 @@ def test_targets_say_met_missed_and_unreachable() -> None:
     assert not rows["tail_recall@10"]["met"] and rows["tail_recall@10"]["reachable"]
     assert not rows["tail_user_coverage@10"]["reachable"]  # 0.9 × 1.15 > 1
     assert np.isclose(rows["tail_recall@10"]["change"], 0.2)
+
+
+def test_llm_candidates_reach_the_sampled_users_only() -> None:
+    asked: list[list[str]] = []
+
+    def describe(titles: list[str]) -> list[str]:  # stands in for the LLM call
+        asked.append(list(titles))
+        return [titles[-1]]
+
+    with pytest.MonkeyPatch.context() as patch:
+        use_hashing_encoder(patch)
+        patch.setattr("ranking.content.load_encoder", lambda model: HashingEncoder())
+        result = run_evaluation(
+            small_demo(), ["hybrid", "hybrid-no-llm"], seed=3, llm_users=10, describe=describe
+        )
+    assert len(asked) == 10
+    group = "10 users with LLM candidates"
+    assert result.group_queries[group] == 10
+    assert all(group in m.groups for m in result.models)
+    assert any("--llm-users 10" in note for note in result.notes)
