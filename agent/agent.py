@@ -30,6 +30,7 @@ from agent.message_rules import read_message
 from agent.prompts import PromptLibrary
 from agent.services import Services
 from agent.session import Constraints, Plan, Session, plan_turn
+from agent.streaming import GroundedStream
 from agent.tools import (
     Filters,
     ProductDetailsArgs,
@@ -398,6 +399,16 @@ class ShoppingAgent:
                     for s in suggestions
                 ],
             )
+            stream = GroundedStream(
+                lambda sentence: self.grounding.check(
+                    sentence,
+                    allowed,
+                    listed=len(suggestions),
+                    limits=plan.constraints.limits,
+                    refused=plan.constraints.exclude_brands,
+                ),
+                emit=on_token,
+            )
             try:
                 text = text_step(
                     self.llm,
@@ -406,32 +417,31 @@ class ShoppingAgent:
                     prompt=key,
                     max_tokens=self.config.answer_max_tokens,
                     calls=trace.llm_calls,
-                    on_token=None,
+                    on_token=stream.feed if on_token is not None else None,
                 )
+                if on_token is None:
+                    stream.feed(text)
+                trace.llm_answer = text
             except LLMStepError as exc:
                 self._reduce(trace, exc.reason)
+            stream.close()
+            trace.grounding = stream.removed
+            if stream.kept:
+                intro = stream.text
+                trace.grounding_action = "repaired" if stream.removed else "kept"
             else:
-                trace.llm_answer = text
-                kept, removed = self.grounding.repair(
-                    text,
-                    allowed,
-                    listed=len(suggestions),
-                    limits=plan.constraints.limits,
-                    refused=plan.constraints.exclude_brands,
-                )
-                trace.grounding = removed
-                if kept and _complete(kept):
-                    intro = kept
-                    trace.grounding_action = "repaired" if removed else "kept"
-                else:
-                    trace.grounding_action = "replaced"
-        parts = [intro, listing] if listing else [intro]
+                trace.grounding_action = "replaced"
+                if on_token is not None:
+                    on_token(intro)
+        elif on_token is not None:
+            on_token(intro)
+        rest = [listing] if listing else []
         if trace.reduced_mode:
-            parts.append(REDUCED_NOTE)
-        answer = "\n".join(parts)
+            rest.append(REDUCED_NOTE)
         if on_token is not None:
-            on_token(answer)
-        return answer
+            for part in rest:
+                on_token(f"\n{part}")
+        return "\n".join([intro, *rest])
 
     def _remember(self, session: Session, plan: Plan, suggestions: list[Suggestion]) -> None:
         session.constraints = plan.constraints
@@ -497,8 +507,3 @@ def _template_intro(plan: Plan, suggestions: list[Suggestion]) -> str:
     if plan.kind == "similar":
         return f"Here are {len(suggestions)} more like the one you picked ({wanted}):"
     return f"Here are {len(suggestions)} suggestions for {wanted}:"
-
-
-def _complete(text: str) -> bool:
-    """A usable intro: a few words that end like a sentence (a cut-off reply is not)."""
-    return len(text.split()) >= 3 and text.rstrip()[-1:] in ".!?:"

@@ -70,3 +70,23 @@ def test_answer_step_failure_keeps_the_turn(make_agent) -> None:
     assert result.reduced_mode and result.trace.reduced_reason == "slow"
     assert result.trace.intent_llm is not None
     assert result.suggestions and REDUCED_NOTE in result.answer
+
+
+def test_a_real_client_against_a_closed_port_is_reduced_mode(ranker) -> None:
+    """The production chat model (ChatOpenAI) pointed at a port nobody listens on."""
+    import socket
+
+    from agent.build import build_agent
+    from agent.services import Services
+    from serving.client import LLMConfig
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = LLMConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=0)
+    agent = build_agent(Services(ranker=ranker), config)
+    session = agent.new_session()
+    for message in ("a tent", "not Northpeak", "show me more like #1"):
+        result = agent.turn(session, message)
+        assert result.reduced_mode and result.trace.reduced_reason == "down"
+        assert result.suggestions and REDUCED_NOTE in result.answer

@@ -87,3 +87,16 @@ def test_tool_calling_mode_falls_back_to_the_plan(ranker: OverlapRanker) -> None
     assert result.suggestions and all(s.price <= 300 for s in result.suggestions)
     assert not result.reduced_mode
     assert result.trace.plan == "rank"
+
+
+def test_streaming_shows_only_checked_sentences(make_agent, demo_dataset) -> None:
+    stranger = next(p for p in demo_dataset.products if p.category == "Kitchen")
+    intent = json.dumps({"action": "search", "query": "tent"})
+    agent = make_agent([intent, f"Lovely tents here. {stranger.title} too! And one more"])
+    pieces: list[str] = []
+    result = agent.turn(agent.new_session(), "tents", on_token=pieces.append)
+    assert "".join(pieces) == result.answer
+    assert pieces[0] == "Lovely tents here."
+    assert stranger.title not in "".join(pieces)
+    assert "And one more" not in result.answer  # cut off by the token limit: dropped
+    assert result.trace.grounding_action == "repaired"
