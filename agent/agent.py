@@ -68,7 +68,7 @@ class AgentConfig:
     prefill_tool_call: bool = False  # llama.cpp: start the reply with <tool_call> (see serving)
     prompt_versions: dict[str, int] = field(default_factory=dict)  # name -> version; else latest
     llm_cooldown_s: float = 30.0
-    overfetch: int = 4  # ranked items asked for per suggestion shown, to prefer the asked type
+    overfetch: int = 10  # ranked items asked for per suggestion shown, to keep the asked type
 
 
 @dataclass
@@ -406,6 +406,7 @@ class ShoppingAgent:
                     listed=len(suggestions),
                     limits=plan.constraints.limits,
                     refused=plan.constraints.exclude_brands,
+                    said=f"{message} {plan.constraints.query}",
                 ),
                 emit=on_token,
             )

@@ -169,6 +169,7 @@ def grounding_violations(
         listed=len(result.suggestions),
         limits=constraints.limits,
         refused=constraints.exclude_brands,
+        said=f"{trace.message} {constraints.query}",
     ):
         problems.append(f"{v.kind}: {v.text} ({v.detail})")
     return problems

@@ -68,12 +68,14 @@ class GroundingChecker:
         listed: int | None = None,
         limits: Iterable[float] = (),
         refused: Iterable[str] = (),
+        said: str = "",
     ) -> list[Violation]:
-        """Every violation in `text`. `listed`: how many items the answer numbers; `limits`:
-        the shopper's price bounds and `refused`: the brands they refused, which the answer
-        may quote as such ("within your $60 limit", "not Wildgrove")."""
+        """Every violation in `text`. `listed`: how many items the answer numbers; `limits`,
+        `refused` and `said`: the shopper's price bounds, refused brands and own words, which
+        the answer may quote ("within your $60 limit", "not Wildgrove", "for family nights")
+        where it names no product."""
         allowed = list(allowed)
-        context = (tuple(limits), {b.lower() for b in refused})
+        context = (tuple(limits), {b.lower() for b in refused}, f" {_norm(said)} ")
         violations: list[Violation] = []
         for sentence in _SENTENCE.split(text):
             if sentence.strip():
@@ -85,9 +87,9 @@ class GroundingChecker:
         sentence: str,
         allowed: list[Product],
         listed: int | None,
-        context: tuple[tuple[float, ...], set[str]] = ((), set()),
+        context: tuple[tuple[float, ...], set[str], str] = ((), set(), ""),
     ) -> list[Violation]:
-        limits, refused = context
+        limits, refused, said = context
         found: list[Violation] = []
         low = sentence.lower()
         allowed_ids = {p.item_id for p in allowed}
@@ -126,7 +128,7 @@ class GroundingChecker:
             if fresh and title in norm:
                 unknown(product.title, f"{product.item_id} was not returned by a tool")
         mentions.sort(key=lambda m: m[0])
-        found += self._attributes(norm, allowed, mentions)
+        found += self._attributes(norm, allowed, mentions, said)
         claim = _CLAIM.search(low)
         if claim:
             found.append(
@@ -175,11 +177,15 @@ class GroundingChecker:
         return found
 
     def _attributes(
-        self, norm: str, allowed: list[Product], mentions: list[tuple[int, Product | None]]
+        self,
+        norm: str,
+        allowed: list[Product],
+        mentions: list[tuple[int, Product | None]],
+        said: str,
     ) -> list[Violation]:
         named = {p.item_id: p for _, p in mentions if p is not None}
         owners = list(named.values()) if len(named) == 1 else allowed
-        texts = [_product_text(p) for p in owners]
+        texts = [_product_text(p) for p in owners] + ([said] if not mentions else [])
         found = []
         padded = f" {norm} "
         for value in self.attributes:
@@ -202,10 +208,11 @@ class GroundingChecker:
         listed: int | None = None,
         limits: Iterable[float] = (),
         refused: Iterable[str] = (),
+        said: str = "",
     ) -> tuple[str, list[Violation]]:
         """The text without the sentences that break grounding, and what was removed."""
         allowed = list(allowed)
-        context = (tuple(limits), {b.lower() for b in refused})
+        context = (tuple(limits), {b.lower() for b in refused}, f" {_norm(said)} ")
         kept, removed = [], []
         for sentence in _SENTENCE.split(text.strip()):
             problems = (

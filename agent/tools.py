@@ -66,7 +66,7 @@ class UserHistoryArgs(BaseModel):
 class RankCandidatesArgs(BaseModel):
     query: str = Field("", max_length=200, description="what the shopper wants, in words")
     filters: Filters = Field(default_factory=Filters)
-    k: int = Field(3, ge=1, le=20)
+    k: int = Field(3, ge=1, le=100)
     tail_knob: float | None = Field(None, ge=0, le=1, description="0 accuracy .. 1 tail")
     anchor: str | None = Field(
         None, max_length=128, description="an item the result should be like"

@@ -4,7 +4,7 @@ catalog decide.
 - an action cue the rules found ("like #2", "cheaper", "show me more") wins;
 - prices, brands and "#n" the rules found explicitly win; an LLM price that is not a number
   in the message, or a brand the message never names, is dropped (a small model invents
-  them);
+  them); a message that only sets prices or brands refines the request, never starts anew;
 - the LLM's category counts only where the rules found none (it is what reads "something
   for my dog" as Pets); its query counts when it shares a word with the message.
 """
@@ -17,6 +17,8 @@ from agent.intent import Intent
 from agent.message_rules import Reading
 from agent.vocabulary import Vocabulary
 
+REFINING = {"min_price", "max_price", "brands", "exclude_brands"}
+
 
 def merge_intent(
     llm: Intent | None, reading: Reading, message: str, vocabulary: Vocabulary
@@ -27,16 +29,18 @@ def merge_intent(
         return rules.model_copy(deep=True)
     merged = rules.model_copy(deep=True)
     explicit = reading.explicit
+    refines = bool(explicit & REFINING) and not reading.product_type
     if "action" not in explicit and llm.action in ("search", "refine", "more", "chat"):
         merged.action = llm.action
-        if llm.action == "search" and not reading.product_type and not llm.query:
+        if llm.action == "search" and (refines or not (reading.product_type or llm.query)):
             merged.action = rules.action
     if "ref" not in explicit and llm.ref is not None and merged.action in ("details", "similar"):
         merged.ref = llm.ref
-    for name in ("min_price", "max_price"):
-        value = getattr(llm, name)
-        if name not in explicit and value is not None and float(value) in reading.numbers:
-            setattr(merged, name, float(value))
+    if not explicit & {"min_price", "max_price"}:  # numbers the rules placed are theirs
+        for name in ("min_price", "max_price"):
+            value = getattr(llm, name)
+            if value is not None and float(value) in reading.numbers:
+                setattr(merged, name, float(value))
     said = message.lower()
     for name in ("brands", "exclude_brands"):
         if name in explicit:
