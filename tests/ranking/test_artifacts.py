@@ -42,7 +42,7 @@ def test_train_saves_models_that_load_only_for_their_catalog(
             "--data",
             str(folder),
             "--models",
-            "cf,intent",
+            "cf,intent,hybrid",
             "--max-epochs",
             "2",
             "--json",
@@ -53,7 +53,7 @@ def test_train_saves_models_that_load_only_for_their_catalog(
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert set(summary["models"]) == {"cf", "intent"}
+    assert set(summary["models"]) == {"cf", "intent", "hybrid"}
     assert summary["models"]["intent"]["epochs"] == 2
 
     dataset = load_dataset(folder)
@@ -64,6 +64,13 @@ def test_train_saves_models_that_load_only_for_their_catalog(
     assert neighbours and all(n.item != popular for n in neighbours)
     intent = load_trained(isolated_home, dataset, "intent")
     assert intent.score([dataset.sequences()[0]]).shape == (1, dataset.n_items)
+    hybrid = load_trained(isolated_home, dataset, "hybrid")
+    # The hybrid was trained with, and saved, the very intent encoder trained before it.
+    np.testing.assert_allclose(
+        hybrid.components["intent"].score([dataset.sequences()[0]]),  # type: ignore[attr-defined]
+        intent.score([dataset.sequences()[0]]),
+        rtol=1e-6,
+    )
 
     write_demo(folder, DemoConfig(items=150, users=80, seed=99))  # the catalog changes
     with pytest.raises(ScorerError, match="retrain with `longtail train`"):
