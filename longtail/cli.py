@@ -19,6 +19,7 @@ from longtail.commands.demo import demo  # noqa: E402
 from longtail.commands.evaluate import evaluate  # noqa: E402
 from longtail.commands.ingest import ingest  # noqa: E402
 from longtail.commands.search import search  # noqa: E402
+from longtail.commands.serve import serve  # noqa: E402
 from longtail.commands.train import train  # noqa: E402
 from longtail.errors import LongtailError  # noqa: E402
 
@@ -34,6 +35,7 @@ app.add_typer(llm_commands.app, name="llm")
 app.command()(demo)
 app.command()(ingest)
 app.command()(search)
+app.command()(serve)
 app.command("eval")(evaluate)
 app.command("eval-chat")(eval_chat)
 app.command()(train)

@@ -137,6 +137,77 @@ class LLMSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    """`longtail serve`: the REST API and the Gradio screens on one loopback server."""
+
+    model_config = {"extra": "forbid"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_in_settings(cls, data: object) -> object:
+        if isinstance(data, dict) and ({"staff_password", "staff_token"} & set(data)):
+            raise ValueError(
+                "staff secrets are not settings: put them in the environment variables named "
+                "by api.staff_password_env and api.staff_token_env"
+            )
+        return data
+
+    host: str = Field(
+        "127.0.0.1",
+        description="interface to listen on; loopback by default, set 0.0.0.0 only behind a "
+        "proxy you trust",
+    )
+    port: int = Field(8080, ge=1, le=65535, description="TCP port of the API and the screens")
+    data: Path | None = Field(
+        None, description="dataset folder the assistant serves; empty: the demo store"
+    )
+    production: bool = Field(
+        False,
+        description="production mode: staff screens only with credentials from the "
+        "environment (no generated password), no tracebacks in error answers",
+    )
+    staff_user: str = Field("staff", min_length=1, description="staff login user name")
+    staff_password_env: str = Field(
+        "LONGTAIL_STAFF_PASSWORD",
+        description="environment variable holding the staff password; unset outside "
+        "production mode: a random one is generated and printed at start",
+    )
+    staff_token_env: str = Field(
+        "LONGTAIL_STAFF_TOKEN",
+        description="environment variable holding a staff bearer token (API and login, as the "
+        "password of any user name)",
+    )
+    events_db: Path | None = Field(
+        None, description="SQLite file of the durable event log; empty: <home>/events.sqlite3"
+    )
+    chat_rate_per_minute: float = Field(
+        30.0, gt=0, description="chat requests per minute per client (token bucket refill)"
+    )
+    chat_burst: int = Field(10, ge=1, description="chat requests a client may send at once")
+    chat_concurrency: int = Field(
+        2, ge=1, description="agent turns run at once; more wait in a queue"
+    )
+    chat_queue_timeout_s: float = Field(
+        60.0, gt=0, description="seconds a chat request may wait for a turn before a 503"
+    )
+    turn_timeout_s: float = Field(
+        30.0, gt=0, description="LLM timeout per call inside a turn (then reduced mode)"
+    )
+    max_message_chars: int = Field(2000, ge=1, description="longest accepted chat message")
+    max_history: int = Field(500, ge=1, description="most history events accepted per request")
+    max_sessions: int = Field(
+        10_000, ge=1, description="sessions kept in memory; the least recently used go first"
+    )
+    session_ttl_s: float = Field(
+        3600.0, gt=0, description="seconds of inactivity after which a session expires"
+    )
+    trust_forwarded_for: bool = Field(
+        False,
+        description="rate-limit by the X-Forwarded-For client address (only behind your own "
+        "proxy); otherwise by the connection's address",
+    )
+
+
 class Settings(BaseSettings):
     """Every configuration key of longtail; see the README's configuration table."""
 
@@ -156,6 +227,7 @@ class Settings(BaseSettings):
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @classmethod
     def settings_customise_sources(

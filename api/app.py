@@ -1,0 +1,107 @@
+"""The FastAPI application: routers, error shapes, a body-size cap, and the mounted screens."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import catalog, chat
+from api.runtime import Runtime
+from longtail import __version__
+from longtail.errors import LongtailError
+
+log = logging.getLogger("longtail.api")
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def create_app(rt: Runtime, screens: bool = True) -> FastAPI:
+    """The API over `rt`; with `screens`, the Gradio shopper chat, console and studio too."""
+    app = FastAPI(
+        title="longtail",
+        version=__version__,
+        description="A conversational shopping assistant that finds the right lesser-known "
+        "products. Start a chat with POST /v1/chat (no session_id), then pass the returned "
+        "session_id on every later call.",
+    )
+    app.state.runtime = rt
+    app.include_router(chat.router)
+    app.include_router(catalog.router)
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(LongtailError, _longtail_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    if screens:
+        from ui.mount import mount_screens
+
+        mount_screens(app, rt)
+    return app
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """Which field and why, without echoing the (possibly huge) input back."""
+    problems = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()[:20]
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
+async def _longtail_error(request: Request, exc: LongtailError) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+class BodyLimit:
+    """413 for a request body over `limit` bytes, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send, self.limit)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send, self.limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = f'{{"detail": "request body over {limit} bytes"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,129 @@
+"""Ranking without the LLM, products, durable events and health."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from agent.explain import explain
+from agent.session import Constraints
+from api.deps import RuntimeDep, check_sizes, session_slot
+from api.schemas import (
+    EventRequest,
+    EventResponse,
+    ProductResponse,
+    RecommendedItem,
+    RecommendRequest,
+    RecommendResponse,
+    history_events,
+)
+from longtail.errors import LongtailError
+from ranking.request import RankRequest
+from retrieval.filters import SearchFilters
+
+router = APIRouter(tags=["catalog"])
+
+
+@router.post("/v1/recommend", response_model=RecommendResponse, summary="rank products")
+def recommend(body: RecommendRequest, rt: RuntimeDep) -> RecommendResponse:
+    """The hybrid ranker alone (no LLM): history + filters + tail knob → items with reasons."""
+    history = history_events(body.history)
+    check_sizes(rt, body.message, history)
+    f = body.filters
+    request = RankRequest(
+        history=tuple(h.item_id for h in history),
+        events=tuple(h.event for h in history),
+        message=body.message,
+        filters=SearchFilters(
+            categories=tuple(f.categories),
+            brands=tuple(f.brands),
+            exclude_brands=tuple(f.exclude_brands),
+            min_price=f.min_price,
+            max_price=f.max_price,
+        ),
+        tail_knob=body.tail_knob,
+        k=body.k,
+    )
+    try:
+        result = rt.agent.services.ranker.rank(request)
+    except LongtailError as exc:
+        raise HTTPException(422, str(exc)) from None
+    wanted = Constraints(
+        query=body.message,
+        category=f.categories[0] if len(f.categories) == 1 else "",
+        min_price=f.min_price,
+        max_price=f.max_price,
+        brands=tuple(f.brands),
+        exclude_brands=tuple(f.exclude_brands),
+    )
+    title_of = lambda item_id: rt.agent.product(item_id).title  # noqa: E731
+    items = [
+        RecommendedItem(
+            item_id=i.item_id,
+            title=i.title,
+            category=i.category,
+            brand=i.brand,
+            price=i.price,
+            rank=i.rank,
+            score=i.score,
+            tail=i.tail,
+            explanation=explain(i, rt.agent.product(i.item_id), wanted, title_of),
+            contributions=i.contributions,
+        )
+        for i in result.items
+    ]
+    return RecommendResponse(
+        items=items,
+        tail_knob=result.tail_knob,
+        candidates=result.candidates,
+        timings_ms=result.timings_ms,
+    )
+
+
+@router.get("/v1/products/{item_id}", response_model=ProductResponse, summary="one product")
+def product(item_id: str, rt: RuntimeDep) -> ProductResponse:
+    if len(item_id) > 200 or not rt.known(item_id):
+        raise HTTPException(404, f"no product with id {item_id[:200]!r}")
+    p = rt.agent.product(item_id)
+    return ProductResponse(
+        item_id=p.item_id,
+        title=p.title,
+        description=p.description,
+        category=p.category,
+        brand=p.brand,
+        price=p.price,
+        attributes=p.attributes,
+        tail=rt.is_tail(item_id),
+    )
+
+
+@router.post("/v1/events", response_model=EventResponse, status_code=201, summary="record an event")
+def record_event(body: EventRequest, rt: RuntimeDep) -> EventResponse:
+    """Committed to the event log before this answers; the item joins the session's history."""
+    slot = session_slot(rt, body.session_id)
+    if not rt.known(body.item_id):
+        raise HTTPException(422, f"unknown item id {body.item_id!r}")
+    event_id = rt.events.record(body.session_id, body.item_id, body.event)
+    with slot.lock:
+        slot.session.view(body.item_id, body.event)
+    return EventResponse(
+        id=event_id, session_id=body.session_id, item_id=body.item_id, event=body.event
+    )
+
+
+@router.post("/v1/sessions", status_code=201, tags=["chat"], summary="start a session")
+def start_session(rt: RuntimeDep) -> dict[str, str]:
+    """A new empty session id, for events recorded before the first chat message."""
+    return {"session_id": rt.new_session([]).session_id}
+
+
+@router.get("/healthz", summary="liveness and dependencies")
+def healthz(rt: RuntimeDep) -> dict[str, object]:
+    """`ok` while the API can rank and record; the LLM may be down (then chat is reduced)."""
+    events_ok = rt.events.ping()
+    return {
+        "status": "ok" if events_ok else "degraded",
+        "items": rt.dataset.n_items,
+        "sessions": len(rt.sessions),
+        "events_db": events_ok,
+        "llm": rt.llm_health(),
+    }

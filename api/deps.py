@@ -1,0 +1,60 @@
+"""Request helpers shared by the routers: the runtime, the client's address, 4xx errors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from api.runtime import Runtime, UnknownItems
+from api.schemas import HistoryEvent
+from api.sessions import Slot, UnknownSession
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def client_key(request: Request, rt: Runtime) -> str:
+    """Who a rate limit counts: the connection's address, or the proxy-reported one."""
+    if rt.settings.api.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+def check_sizes(rt: Runtime, message: str, history: list[HistoryEvent]) -> None:
+    api = rt.settings.api
+    if len(message) > api.max_message_chars:
+        raise HTTPException(
+            422, f"message is {len(message)} characters; at most {api.max_message_chars}"
+        )
+    if len(history) > api.max_history:
+        raise HTTPException(422, f"history has {len(history)} events; at most {api.max_history}")
+    try:
+        rt.check_items([h.item_id for h in history])
+    except UnknownItems as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def session_slot(rt: Runtime, session_id: str) -> Slot:
+    try:
+        return rt.sessions.get(session_id)
+    except UnknownSession:
+        raise HTTPException(
+            404, "unknown or expired session: start a new one by omitting session_id"
+        ) from None
+
+
+def rate_limit(request: Request, rt: Runtime) -> None:
+    wait = rt.chat_limiter.take(client_key(request, rt))
+    if wait > 0:
+        raise HTTPException(
+            429,
+            f"too many chat requests; retry in {wait:.1f} s",
+            headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+        )
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]

@@ -1,0 +1,114 @@
+"""Everything one server process holds: the agent, sessions, the event log, limits, staff auth.
+
+Built once by `Runtime.open` (the production agent over a trained dataset) or directly by
+tests with any agent (a fake ranker, a scripted chat model, or none: reduced mode).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from agent.agent import ShoppingAgent
+from agent.session import Session
+from api.auth import StaffAuth
+from api.events import EventLog
+from api.ratelimit import RateLimiter
+from api.schemas import HistoryEvent
+from api.sessions import SessionStore
+from catalog.dataset import tail_mask
+from longtail.settings import Settings
+from serving.client import LLMConfig, health_check
+
+
+class UnknownItems(ValueError):
+    def __init__(self, ids: list[str]) -> None:
+        shown = ", ".join(repr(i) for i in ids[:5]) + (" ..." if len(ids) > 5 else "")
+        super().__init__(f"unknown item id(s): {shown}")
+        self.ids = ids
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    agent: ShoppingAgent
+    events: EventLog
+    llm_config: LLMConfig | None = None
+    staff: StaffAuth | None = None
+    sessions: SessionStore = field(init=False)
+    chat_limiter: RateLimiter = field(init=False)
+    turns: threading.BoundedSemaphore = field(init=False)
+    _tail: np.ndarray = field(init=False, repr=False)
+    _health: tuple[float, dict[str, object]] = field(init=False, default=(0.0, {}))
+
+    def __post_init__(self) -> None:
+        api = self.settings.api
+        self.sessions = SessionStore(api.max_sessions, api.session_ttl_s)
+        self.chat_limiter = RateLimiter(api.chat_rate_per_minute, api.chat_burst)
+        self.turns = threading.BoundedSemaphore(api.chat_concurrency)
+        if self.staff is None:
+            self.staff = StaffAuth.from_settings(api)
+        self._tail = tail_mask(self.dataset.item_popularity())
+
+    @classmethod
+    def open(cls, settings: Settings, data_dir: Path, llm_config: LLMConfig | None) -> Runtime:
+        """The production agent over `data_dir` (ingested and trained), events on disk."""
+        from agent.build import build_agent, open_services
+
+        services = open_services(settings, data_dir)
+        agent = build_agent(services, llm_config, timeout_s=settings.api.turn_timeout_s)
+        return cls(settings, agent, EventLog(events_path(settings)), llm_config)
+
+    @property
+    def dataset(self):
+        return self.agent.dataset
+
+    def is_tail(self, item_id: str) -> bool:
+        return bool(self._tail[self.dataset.item_index(item_id)])
+
+    def known(self, item_id: str) -> bool:
+        try:
+            self.dataset.item_index(item_id)
+        except (KeyError, ValueError, IndexError):
+            return False
+        return True
+
+    def check_items(self, ids: list[str]) -> None:
+        unknown = [i for i in dict.fromkeys(ids) if not self.known(i)]
+        if unknown:
+            raise UnknownItems(unknown)
+
+    def new_session(self, history: list[HistoryEvent], user_id: str | None = None) -> Session:
+        """A stored session, seeded with `history` (checked) and a demo user's log if named."""
+        self.check_items([h.item_id for h in history])
+        session = self.agent.new_session(user_id=user_id)
+        for h in history:
+            session.view(h.item_id, h.event)
+        self.sessions.create(session)
+        return session
+
+    def agent_with(self, **config: object) -> ShoppingAgent:
+        """The same agent (ranker, LLM, prompts, gate) with some AgentConfig fields changed."""
+        variant = copy.copy(self.agent)
+        variant.config = replace(self.agent.config, **config)
+        return variant
+
+    def llm_health(self, max_age_s: float = 10.0) -> dict[str, object]:
+        """The LLM's health (cached a few seconds; /healthz may be polled often)."""
+        if self.llm_config is None:
+            return {"status": "none", "ok": False, "message": "no LLM configured: reduced mode"}
+        checked, value = self._health
+        if time.monotonic() - checked > max_age_s:
+            health = health_check(self.llm_config.with_(timeout_s=2.0), generate=False)
+            value = {"status": health.status, "ok": health.ok, "message": health.message}
+            self._health = (time.monotonic(), value)
+        return value
+
+
+def events_path(settings: Settings) -> Path:
+    return settings.api.events_db or settings.home / "events.sqlite3"

@@ -1,0 +1,148 @@
+"""Request and response bodies of the REST API.
+
+Hard ceilings live here (a request over them is a 422 before anything runs); the configured,
+usually tighter limits (`api.max_message_chars`, `api.max_history`) are checked by the routes.
+Text is cleaned of control characters (newlines and tabs stay) and must not be blank.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agent.trace import Suggestion
+
+MESSAGE_CEILING = 20_000
+HISTORY_CEILING = 10_000
+ITEM_ID = Annotated[str, Field(min_length=1, max_length=200)]
+SESSION_ID = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+NAME = Annotated[str, Field(min_length=1, max_length=200)]
+EventKind = Literal["view", "cart", "purchase"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    """The text without control and invisible formatting characters, stripped."""
+    return _CONTROL.sub("", text).strip()
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HistoryEvent(Strict):
+    item_id: ITEM_ID
+    event: EventKind = "purchase"
+
+
+History = Annotated[list[ITEM_ID | HistoryEvent], Field(max_length=HISTORY_CEILING)]
+
+
+def history_events(history: list[str | HistoryEvent]) -> list[HistoryEvent]:
+    """Item ids alone count as purchases (the generic dataset's default event)."""
+    return [HistoryEvent(item_id=h) if isinstance(h, str) else h for h in history]
+
+
+class ChatRequest(Strict):
+    session_id: SESSION_ID | None = Field(
+        None, description="the id a previous answer returned; omit it to start a session"
+    )
+    message: str = Field(..., max_length=MESSAGE_CEILING, description="what the shopper says")
+    history: History = Field(
+        default_factory=list,
+        description="the shopper's behaviour before this chat (item ids or {item_id, event}, "
+        "oldest first); read only when a new session starts",
+    )
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = clean_text(value)
+        if not value:
+            raise ValueError("message is empty")
+        return value
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    turn: int
+    answer: str
+    suggestions: list[Suggestion]
+    reduced_mode: bool
+
+
+class Filters(Strict):
+    categories: list[NAME] = Field(default_factory=list, max_length=50)
+    brands: list[NAME] = Field(default_factory=list, max_length=50)
+    exclude_brands: list[NAME] = Field(default_factory=list, max_length=50)
+    min_price: float | None = Field(None, ge=0, le=1e9)
+    max_price: float | None = Field(None, ge=0, le=1e9)
+
+    @model_validator(mode="after")
+    def _range(self) -> Filters:
+        low, high = self.min_price, self.max_price
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"the price range is inverted: min_price {low:g} > max_price {high:g}")
+        return self
+
+
+class RecommendRequest(Strict):
+    history: History = Field(default_factory=list, description="item ids or {item_id, event}")
+    message: str = Field("", max_length=MESSAGE_CEILING, description="optional words to match")
+    filters: Filters = Field(default_factory=Filters)
+    tail_knob: float | None = Field(
+        None, ge=0, le=1, description="0 = pure accuracy .. 1 = most tail exposure"
+    )
+    k: int = Field(10, ge=1, le=50)
+
+    @field_validator("message")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return clean_text(value)
+
+
+class RecommendedItem(BaseModel):
+    item_id: str
+    title: str
+    category: str
+    brand: str
+    price: float | None
+    rank: int
+    score: float
+    tail: bool
+    explanation: str
+    contributions: dict[str, float]
+
+
+class RecommendResponse(BaseModel):
+    items: list[RecommendedItem]
+    tail_knob: float
+    candidates: int
+    timings_ms: dict[str, float]
+
+
+class EventRequest(Strict):
+    session_id: SESSION_ID
+    item_id: ITEM_ID
+    event: EventKind = "view"
+
+
+class EventResponse(BaseModel):
+    id: int
+    session_id: str
+    item_id: str
+    event: str
+
+
+class ProductResponse(BaseModel):
+    item_id: str
+    title: str
+    description: str
+    category: str
+    brand: str
+    price: float | None
+    attributes: dict[str, Any]
+    tail: bool

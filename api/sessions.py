@@ -1,0 +1,77 @@
+"""Chat sessions keyed by unguessable server-issued tokens, isolated from each other.
+
+A session id is `secrets.token_urlsafe(24)` (192 bits): a client can only name a session it
+was given. Each session has its own lock, so two requests of one session run one after the
+other while different sessions run side by side. Idle sessions expire; the least recently
+used go first when the store is full.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from agent.session import Session
+
+
+class UnknownSession(LookupError):
+    """No live session has this id (never issued, expired or evicted)."""
+
+
+@dataclass
+class Slot:
+    session: Session
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_used: float = field(default_factory=time.monotonic)
+
+
+class SessionStore:
+    def __init__(
+        self, max_sessions: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_sessions = max_sessions
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._slots: OrderedDict[str, Slot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def create(self, session: Session) -> str:
+        """Store `session` under a fresh token (its `session_id` becomes the token)."""
+        token = secrets.token_urlsafe(24)
+        session.session_id = token
+        with self._lock:
+            self._expire()
+            while len(self._slots) >= self.max_sessions:
+                self._slots.popitem(last=False)
+            self._slots[token] = Slot(session, last_used=self.clock())
+        return token
+
+    def get(self, token: str) -> Slot:
+        with self._lock:
+            self._expire()
+            slot = self._slots.get(token)
+            if slot is None:
+                raise UnknownSession(token)
+            slot.last_used = self.clock()
+            self._slots.move_to_end(token)
+            return slot
+
+    def drop(self, token: str) -> None:
+        with self._lock:
+            self._slots.pop(token, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._slots)
+
+    def _expire(self) -> None:
+        now = self.clock()
+        while self._slots:
+            token, slot = next(iter(self._slots.items()))
+            if now - slot.last_used <= self.ttl_s:
+                break
+            del self._slots[token]

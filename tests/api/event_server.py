@@ -1,0 +1,29 @@
+"""A real API server process for the durability test: the fake ranker, no LLM, events in
+the SQLite file named on the command line. Run: python -m tests.api.event_server PORT DB"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from agent.agent import ShoppingAgent
+from agent.services import Services
+from api.app import create_app
+from api.events import EventLog
+from api.runtime import Runtime
+from catalog.demo import DemoConfig, generate_demo
+from longtail.settings import Settings
+from tests.agent.fakes import OverlapRanker
+
+
+def main(port: int, db: Path) -> None:
+    dataset = generate_demo(DemoConfig(seed=3, items=300, users=60))
+    agent = ShoppingAgent(Services(ranker=OverlapRanker(dataset)), None)
+    rt = Runtime(Settings(home=db.parent), agent, EventLog(db))
+    uvicorn.run(create_app(rt, screens=False), host="127.0.0.1", port=port, log_level="error")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), Path(sys.argv[2]))
