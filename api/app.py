@@ -13,7 +13,9 @@ from api import catalog, chat
 from api.runtime import Runtime
 from longtail import __version__
 from longtail.errors import LongtailError
+from longtail.runtime import go_offline
 
+go_offline()  # before Gradio is imported: no analytics, no hub
 log = logging.getLogger("longtail.api")
 
 MAX_BODY_BYTES = 1_000_000

@@ -8,7 +8,7 @@ of one session run one after another under the session's lock.
 from __future__ import annotations
 
 import json
-import queue
+import logging
 import threading
 from collections.abc import Iterator
 
@@ -20,10 +20,10 @@ from agent.session import Session
 from api.deps import RuntimeDep, check_sizes, rate_limit, session_slot
 from api.runtime import Runtime
 from api.schemas import ChatRequest, ChatResponse, history_events
+from api.streaming import stream_turn
 
 router = APIRouter(prefix="/v1", tags=["chat"])
-
-_DONE = object()
+log = logging.getLogger("longtail.api")
 
 
 def _start(request: Request, body: ChatRequest, rt: Runtime) -> tuple[Session, threading.Lock]:
@@ -75,30 +75,19 @@ def chat_stream(request: Request, body: ChatRequest, rt: RuntimeDep) -> Streamin
     """Events: `session` {session_id}, then `token` {text} as the answer grows, then `done`
     (the whole ChatResponse) or `error` {detail}."""
     session, lock = _start(request, body, rt)
-    pieces: queue.Queue[object] = queue.Queue()
-
-    def work() -> None:
-        try:
-            with lock:
-                result = rt.agent.turn(session, body.message, on_token=pieces.put)
-            pieces.put(_response(session, result))
-        except Exception as exc:  # reported to the client as an error event
-            pieces.put(exc)
-        finally:
-            rt.turns.release()
-            pieces.put(_DONE)
-
-    threading.Thread(target=work, name=f"turn-{session.session_id[:6]}", daemon=True).start()
+    turn = stream_turn(rt.agent, session, body.message, lock, on_end=rt.turns.release)
 
     def events() -> Iterator[str]:
         yield _sse("session", {"session_id": session.session_id})
-        while (piece := pieces.get()) is not _DONE:
-            if isinstance(piece, str):
-                yield _sse("token", {"text": piece})
-            elif isinstance(piece, ChatResponse):
-                yield _sse("done", piece.model_dump())
-            else:
-                yield _sse("error", {"detail": "the turn failed; please try again"})
+        try:
+            for piece in turn:
+                if isinstance(piece, str):
+                    yield _sse("token", {"text": piece})
+                else:
+                    yield _sse("done", _response(session, piece).model_dump())
+        except Exception:
+            log.exception("a streamed turn failed")
+            yield _sse("error", {"detail": "the turn failed; please try again"})
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}

@@ -1,0 +1,79 @@
+"""A live server on loopback (uvicorn in a thread) with the screens mounted: the fake ranker,
+no LLM unless a test scripts one, prompts in a scratch copy of prompts/."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from agent.agent import AgentConfig, ShoppingAgent
+from agent.prompts import PROMPTS_DIR, PromptLibrary
+from agent.services import Services
+from api.app import create_app
+from api.events import EventLog
+from api.runtime import Runtime
+from catalog.dataset import Dataset
+from longtail.settings import Settings
+from tests.agent.fakes import OverlapRanker
+from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API tests)
+    STAFF,
+    demo_dataset,
+    item_ids,
+    make_runtime,
+    runtime,
+)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    runtime: Runtime
+    prompts: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    demo_dataset: Dataset,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    home = tmp_path_factory.mktemp("ui-home")
+    prompts = home / "prompts"
+    shutil.copytree(PROMPTS_DIR, prompts)
+    agent = ShoppingAgent(
+        Services(ranker=OverlapRanker(demo_dataset)), None, AgentConfig(), PromptLibrary(prompts)
+    )
+    rt = Runtime(Settings(home=home, api={"chat_burst": 1000}), agent, EventLog(home / "e.db"))
+    rt.staff = STAFF
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.1)
+    httpx.get(f"{url}/healthz").raise_for_status()
+    try:
+        yield LiveServer(url, rt, prompts)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        rt.events.close()
