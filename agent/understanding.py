@@ -6,7 +6,8 @@ catalog decide.
   in the message, or a brand the message never names, is dropped (a small model invents
   them); a message that only sets prices or brands refines the request, never starts anew;
 - the LLM's category counts only where the rules found none (it is what reads "something
-  for my dog" as Pets); its query counts when it shares a word with the message.
+  for my dog" as Pets); its query, and a "search" (a new request) at all, count only when
+  its query shares a word with the message: otherwise it is echoing the request in force.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ def merge_intent(
         return rules.model_copy(deep=True)
     merged = rules.model_copy(deep=True)
     explicit = reading.explicit
-    refines = bool(explicit & REFINING) and not reading.product_type
+    refines = (
+        bool(explicit & REFINING) or reading.exclude_focus_brand
+    ) and not reading.product_type
+    new_words = reading.product_type or _shares_word(llm.query, message)
     if "action" not in explicit and llm.action in ("search", "refine", "more", "chat"):
         merged.action = llm.action
-        if llm.action == "search" and (refines or not (reading.product_type or llm.query)):
+        if llm.action == "search" and (refines or not new_words):
             merged.action = rules.action
     if "ref" not in explicit and llm.ref is not None and merged.action in ("details", "similar"):
         merged.ref = llm.ref

@@ -135,3 +135,22 @@ def test_known_user_history_is_loaded(make_agent, ranker: OverlapRanker) -> None
     session = agent.new_session(user_id=user)
     expected = [ranker.dataset.products[i].item_id for i in ranker.dataset.sequences()[0]]
     assert session.history == expected
+
+
+def test_an_llm_search_that_only_echoes_the_request_does_not_restart_it(make_agent) -> None:
+    agent = make_agent(
+        [
+            intent(action="search", query="desk lamp"),
+            INTRO,
+            intent(action="search", query="desk lamp reading", category="Electronics"),
+            INTRO,
+        ]
+    )
+    session = agent.new_session()
+    first = agent.turn(session, "a desk lamp for reading")
+    second = agent.turn(session, "different brand please")
+    assert second.trace.constraints["category"] == "Home Office"
+    assert second.trace.constraints["exclude_brands"] == [first.suggestions[0].brand]
+    assert all(
+        agent.product(s.item_id).attributes["type"] == "desk lamp" for s in second.suggestions
+    )
