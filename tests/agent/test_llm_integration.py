@@ -32,13 +32,13 @@ pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    """600 demo products (5 per product type), ingested and trained as the CLI does."""
+    """1,200 demo products (10 per product type), ingested and trained as the CLI does."""
     home = tmp_path_factory.mktemp("agent-home")
     folder = tmp_path_factory.mktemp("agent-demo")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LONGTAIL_HOME", str(home))
         settings = Settings(home=home)
-        write_demo(folder, DemoConfig(items=600, users=300))
+        write_demo(folder, DemoConfig(items=1200, users=300))
         dataset = load_dataset(folder)
         layout = StoreLayout.for_data(settings, folder)
         ingest(dataset, settings, layout, SentenceTransformerEncoder(), progress=False)
@@ -77,8 +77,8 @@ def test_guided_conversation_with_the_real_llm(services: Services, llm: LLMConfi
     agent = agent_for(services, llm)
     session = agent.new_session()
     turns = [
-        ("I need a tent under $300", Expect(type="tent", max_price=300)),
-        ("not Northpeak", Expect(type="tent", max_price=300, exclude_brands=["Northpeak"])),
+        ("I need a tent under $400", Expect(type="tent", max_price=400)),
+        ("not Northpeak", Expect(type="tent", max_price=400, exclude_brands=["Northpeak"])),
         ("tell me about the first one", Expect(details=1)),
     ]
     for message, expect in turns:
@@ -87,7 +87,7 @@ def test_guided_conversation_with_the_real_llm(services: Services, llm: LLMConfi
         trace = result.trace
         assert not result.reduced_mode, trace.reduced_reason
         assert trace.intent_llm is not None
-        assert [c.purpose for c in trace.llm_calls] == ["intent", "answer"]
+        assert [c.purpose for c in trace.llm_calls] == ["intent", "answer"], (message, trace)
         assert all(c.ok and c.completion_tokens > 0 for c in trace.llm_calls)
         assert check_turn(agent, expect, result, previous, before) == []
         assert_grounded(agent, result, session)
