@@ -41,6 +41,7 @@ def metrics_document(result: Evaluation) -> dict[str, Any]:
             for p in result.sweep
         ],
         "targets": target_rows(result),
+        "weights": {m.name: m.weights for m in result.models if m.weights},
         "notes": result.notes,
     }
 
@@ -139,6 +140,7 @@ def render_report(result: Evaluation, plots: dict[str, str]) -> str:
     lines += _targets_section(result)
     lines += _sweep_section(result)
     lines += _group_section(result)
+    lines += _weights_section(result)
     if result.notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in result.notes]
     lines += ["", "## Tuning (validation split)", ""]
@@ -229,6 +231,28 @@ def _group_section(result: Evaluation) -> list[str]:
             "",
         ]
     return lines[:-1]
+
+
+def _weights_section(result: Evaluation) -> list[str]:
+    model = next((m for m in result.models if m.name == "hybrid" and m.weights), None)
+    if model is None:
+        return []
+    return [
+        "",
+        "## Hybrid combiner weights",
+        "",
+        "Listwise logistic regression on standardised features, learned on the validation "
+        "requests; `fixed` = the documented fallback weight (the feature never varies here).",
+        "",
+        _table(
+            ["feature", "signal", "weight", "source"],
+            [[w["feature"], w["signal"], f"{w['weight']:+.3f}", _origin(w)] for w in model.weights],
+        ),
+    ]
+
+
+def _origin(weight: dict[str, Any]) -> str:
+    return "learned" if weight["learned"] else "fixed"
 
 
 def _rounded_groups(model: ModelResult) -> dict[str, dict[str, float]]:

@@ -26,7 +26,7 @@ from ranking.scorer import Scorer, TrainingData
 COLD_USER_MAX = 3  # users with at most this many training interactions are "cold"
 COLD_ITEM_MAX = 5  # targets with at most this many training interactions are "cold items"
 GROUP_METRICS = ("recall@10", "hit_rate@10", "ndcg@10", "tail_recall@10")
-SWEEP_KNOBS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+SWEEP_KNOBS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 SWEEP_METRICS = ("recall@10", "ndcg@10", "tail_recall@10", "tail_user_coverage@10", "aplt@10")
 TUNING_K = 10
 TUNING_METRIC = f"ndcg@{TUNING_K}"  # what the validation search maximises
@@ -51,6 +51,7 @@ class ModelResult:
     exposure: list[float]  # share of top-10 slots per popularity decile, most popular first
     baseline: bool
     groups: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> metrics
+    weights: list[dict[str, Any]] = field(default_factory=list)  # a combiner's, if it has one
 
 
 @dataclass
@@ -164,6 +165,7 @@ def evaluate_model(
         exposure=share_by_decile(shown, split.training.item_counts()),
         baseline=spec.baseline,
         groups=by_group,
+        weights=scorer.describe() if hasattr(scorer, "describe") else [],
     )
 
 

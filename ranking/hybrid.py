@@ -44,7 +44,9 @@ COMPONENTS: dict[str, dict[str, Any]] = {
 }
 SIGNAL_OF = {"content": "semantic", "intent": "intent", "itemknn": "knn", "als": "als"}
 NEEDED = {"semantic": ("content",), "intent": ("intent",), "cf": ("itemknn", "als")}
-DEFAULT_TAIL_KNOB = 0.3
+# Chosen from the Office sweep (docs/results/office): the setting where recall@10, ndcg@10
+# and tail_recall@10 all clear the targets against the best baseline. Requests may override.
+DEFAULT_TAIL_KNOB = 0.7
 DEFAULT_DEPTH = 100
 KEEP = 50  # list positions that tail re-ranking and duplicate suppression work on
 BATCH = 128
@@ -245,6 +247,10 @@ class HybridScorer(Scorer):
         vectors = self.item_vectors()
         candidate_vectors = None if vectors is None else vectors[items]
         return suppress_duplicates(order, candidate_vectors, keep, self.duplicate_cosine)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The combiner's weights, for reports and the staff console."""
+        return self.combiner.describe()
 
     def item_vectors(self) -> np.ndarray | None:
         content = self.components.get("content")

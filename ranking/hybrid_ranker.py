@@ -27,7 +27,10 @@ from retrieval.search import Retriever
 MAX_K = 100
 MAX_HISTORY = 10_000  # longer histories are refused: the encoder reads the last 50 anyway
 MAX_LLM_TEXTS = 10
-DRIVING_ATTENTION = 0.15  # history items with at least this attention are named as drivers
+DRIVING_ATTENTION = 0.15
+# With a message the shopper has said what they want, so by default the tail knob is gentler
+# (a tail item moves up at most four places instead of 23): exposure without ignoring them.
+MESSAGE_TAIL_KNOB = 0.3  # history items with at least this attention are named as drivers
 
 
 class RankingError(LongtailError):
@@ -65,7 +68,9 @@ class HybridRanker:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         history, events = self._history(request)
-        knob = self.scorer.tail_knob if request.tail_knob is None else request.tail_knob
+        knob = request.tail_knob
+        if knob is None:
+            knob = MESSAGE_TAIL_KNOB if request.message.strip() else self.scorer.tail_knob
         if not 0.0 <= knob <= 1.0:
             raise RankingError(f"tail_knob must be within [0, 1], got {knob}")
         if not 1 <= request.k <= MAX_K:

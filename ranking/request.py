@@ -23,7 +23,9 @@ class RankRequest:
     events: tuple[str, ...] = ()  # aligned with history ("view", "cart", ...); empty = default
     message: str = ""  # what the shopper just said; may be empty
     filters: SearchFilters = field(default_factory=SearchFilters)  # applied exactly, first
-    tail_knob: float | None = None  # 0 = pure accuracy .. 1 = most tail exposure; None = default
+    # 0 = pure accuracy .. 1 = most tail exposure; None = the model's default (0.7), or 0.3
+    # when there is a message (see ranking/hybrid_ranker.py).
+    tail_knob: float | None = None
     k: int = 10
     llm_texts: tuple[str, ...] = ()  # LLM-written descriptions of products that would fit
     exclude_seen: bool = True  # drop items already in the history
