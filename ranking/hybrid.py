@@ -184,7 +184,8 @@ class HybridScorer(Scorer):
         (message, sparse, llm) computed by the caller."""
         out: dict[str, np.ndarray] = {}
         for name in self.needed_components():
-            out[SIGNAL_OF[name]] = np.asarray(self.components[name].score(histories))
+            if SIGNAL_OF[name] not in extra:  # the caller computed it (e.g. with a message)
+                out[SIGNAL_OF[name]] = np.asarray(self.components[name].score(histories))
         active = {s for g in self.sources for s in GENERATORS[g]}
         out.update({k: np.asarray(v) for k, v in extra.items() if k in active})
         return out

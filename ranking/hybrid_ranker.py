@@ -19,7 +19,7 @@ from catalog.models import EVENTS, Product
 from longtail.errors import LongtailError
 from longtail.settings import Settings
 from ranking.hybrid import HybridScorer, Ranked
-from ranking.intent import IntentScorer
+from ranking.intent import IntentExplanation, IntentScorer
 from ranking.request import SOURCES, RankedItem, RankRequest, RankResult
 from retrieval.filters import parse_filters
 from retrieval.search import Retriever
@@ -88,16 +88,22 @@ class HybridRanker:
             text = " ".join(request.message.split())[: self.retriever.settings.max_query_chars]
             message_vector = self.retriever.encoder.encode([text])[0]
             extra["message"] = (vectors @ message_vector)[None, :]
+            # BM25 over the whole catalog: its top list joins the candidates as `sparse`.
             extra["sparse"] = self._from_snapshot_row(self.retriever.snapshot.sparse.scores(text))
-            hits = self.retriever.search(text, k=self.scorer.depth, filters=request.filters)
-            found = [(self._index[h.item_id], h) for h in hits if h.item_id in self._index]
-            proposed["semantic"] = [np.array([i for i, h in found if h.dense is not None])]
-            proposed["sparse"] = [np.array([i for i, h in found if h.sparse is not None])]
+            # The semantic visor's dense query in Chroma, under the same filters.
+            depth, filters = self.scorer.depth, request.filters
+            hits = self.retriever.search(message_vector, k=depth, filters=filters)
+            proposed["semantic"] = [
+                np.array([self._index[h.item_id] for h in hits if h.item_id in self._index])
+            ]
             timings["retrieval_ms"] = _ms(t)
+        explanation = None
         intent = self.scorer.components.get("intent")
-        if isinstance(intent, IntentScorer) and message_vector is not None:
+        if isinstance(intent, IntentScorer) and "intent" in self.scorer.sources:
             t = time.perf_counter()
-            extra["intent"] = intent.score_with([history], [events], message_vector[None, :])
+            # One forward pass gives both the intent scores and the attention for drivers.
+            explanation = intent.explain(history, events, message_vector)
+            extra["intent"] = intent.scores_for(explanation.intent)
             timings["intent_ms"] = _ms(t)
         if request.llm_texts and "llm" in self.scorer.sources:
             t = time.perf_counter()
@@ -117,7 +123,7 @@ class HybridRanker:
             proposed=proposed,
         )[0]
         timings["rank_ms"] = _ms(t)
-        drivers = self._drivers(history, events, message_vector)
+        drivers = self._drivers(history, explanation)
         items = [
             self._ranked_item(ranked, position, drivers)
             for position in range(request.k)
@@ -185,13 +191,12 @@ class HybridRanker:
         return out
 
     def _drivers(
-        self, history: np.ndarray, events: np.ndarray, message: np.ndarray | None
+        self, history: np.ndarray, explanation: IntentExplanation | None
     ) -> tuple[str, ...]:
         """History items the intent encoder attended to most (what drove the intent)."""
-        intent = self.scorer.components.get("intent")
-        if not isinstance(intent, IntentScorer) or not len(history):
+        if explanation is None or not len(history):
             return ()
-        attention = intent.explain(history, events, message).attention
+        attention = explanation.attention
         order = np.argsort(-attention, kind="stable")[:2]
         return tuple(
             self.dataset.item_ids[history[i]] for i in order if attention[i] >= DRIVING_ATTENTION

@@ -230,6 +230,13 @@ class IntentScorer(Scorer):
         with torch.no_grad():
             return (intents @ self.network.item_table().T).numpy()
 
+    def scores_for(self, intents: np.ndarray) -> np.ndarray:
+        """Scores over every item for intent vectors (rows), e.g. from `explain`."""
+        assert self.network is not None
+        with torch.no_grad():
+            table = self.network.item_table()
+            return (torch.from_numpy(np.atleast_2d(intents)).float() @ table.T).numpy()
+
     def explain(
         self,
         history: np.ndarray,
@@ -237,7 +244,12 @@ class IntentScorer(Scorer):
         message: np.ndarray | None = None,
     ) -> IntentExplanation:
         """The intent vector and how much each history item (and the message) drove it."""
-        self.score([np.asarray(history)])  # validates the indices
+        history = np.asarray(history, dtype=np.int64)
+        if len(history) and (history.min() < 0 or history.max() >= self.n_items):
+            bad = int(history[(history < 0) | (history >= self.n_items)][0])
+            raise ScorerError(
+                f"intent: unknown item index {bad} (catalog has {self.n_items} items)"
+            )
         intents, weights = self._intents(
             [history],
             None if events is None else [events],

@@ -11,6 +11,8 @@ an item's score is the dot product with its representation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -75,11 +77,30 @@ class IntentNetwork(nn.Module):
         self.blocks = nn.ModuleList(Block(hidden, heads, dropout) for _ in range(blocks))
         self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(dropout)
+        self._table: torch.Tensor | None = None  # item_table() of the frozen (eval) model
 
     def item_table(self) -> torch.Tensor:
-        """(n_items, hidden): every item's representation, text plus gated id."""
+        """(n_items, hidden): every item's representation, text plus gated id.
+
+        Cached while the model is in eval mode without gradients (serving, scoring): it
+        costs a catalog-sized matrix product, which dominated a single request's time.
+        """
+        if self._table is not None and not self.training:
+            return self._table
         gate = (self.item_counts / (self.item_counts + self.id_shrinkage)).unsqueeze(1)
-        return self.text_projection(self.text_vectors) + gate * self.item_ids.weight
+        table = self.text_projection(self.text_vectors) + gate * self.item_ids.weight
+        if not self.training and not torch.is_grad_enabled():
+            self._table = table
+        return table
+
+    def train(self, mode: bool = True) -> IntentNetwork:
+        if mode:
+            self._table = None  # weights change from here on
+        return super().train(mode)
+
+    def load_state_dict(self, *args: Any, **kwargs: Any) -> Any:
+        self._table = None
+        return super().load_state_dict(*args, **kwargs)
 
     def encode(
         self,
