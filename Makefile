@@ -10,6 +10,7 @@ setup:
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	bash serving/setup.sh $(VENV)
+	bash ui/setup_browser.sh
 	@echo "ready: run 'make test', then '$(BIN)/longtail demo'"
 
 lint:
