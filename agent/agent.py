@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -43,11 +44,13 @@ from agent.tools import (
 from agent.trace import CandidateTrace, LLMCall, Suggestion, TurnTrace
 from agent.understanding import merge_intent
 from agent.vocabulary import Vocabulary
-from catalog.models import Product
+from catalog.models import EVENTS, Product
 from ranking.request import RankedItem
 
 log = logging.getLogger("longtail.agent")
 turn_log = logging.getLogger("longtail.agent.turns")
+
+MAX_RANK_DEPTH = 100  # the hybrid ranker's largest k
 
 REDUCED_NOTE = (
     "(Reduced mode: the language model is unavailable, so these suggestions come straight "
@@ -112,8 +115,6 @@ class ShoppingAgent:
         session = Session(user_id=user_id)
         if user_id is not None and user_id in set(self.dataset.user_ids):
             user = self.dataset.user_ids.index(user_id)
-            from catalog.models import EVENTS
-
             order = self.dataset.order
             mine = order[self.dataset.users[order] == user]
             session.history = [self.dataset.products[i].item_id for i in self.dataset.items[mine]]
@@ -162,6 +163,7 @@ class ShoppingAgent:
             if not items:
                 items = self._run_plan(plan, toolbox, trace)
         suggestions = self._suggestions(plan, items, toolbox, trace)
+        trace.suggestions = suggestions
         with trace.timed("answer"):
             answer = self._answer(message, plan, suggestions, toolbox, trace, on_token)
         trace.answer = answer
@@ -238,17 +240,31 @@ class ShoppingAgent:
                 toolbox.similar_items(SimilarItemsArgs(item_id=plan.anchor, k=5))
             if plan.anchor:
                 toolbox.product_details(ProductDetailsArgs(item_id=plan.anchor))
-            toolbox.rank_candidates(
-                RankCandidatesArgs(
-                    query=plan.constraints.query,
-                    filters=self._filters(plan.constraints),
-                    k=self.config.k * self.config.overfetch,
-                    tail_knob=self.config.tail_knob,
-                    anchor=plan.anchor if plan.kind == "similar" else None,
-                )
+            items = self._rank(
+                toolbox, plan, plan.constraints.query, self.config.k * self.config.overfetch
             )
+            kind = plan.constraints.product_type
+            if len(items) < self.config.k and kind and plan.constraints.query != kind:
+                # The query's other words pulled in other types ("waterproof hiking" finds
+                # boots): ask again with the bare type, as deep as the ranker goes.
+                seen = {i.item_id for i in items}
+                more = self._rank(toolbox, plan, kind, MAX_RANK_DEPTH)
+                items += [i for i in more if i.item_id not in seen]
+            return items
         except ToolError as exc:
             log.warning("a tool failed in turn %s: %s", trace.turn, exc)
+        return []
+
+    def _rank(self, toolbox: Toolbox, plan: Plan, query: str, k: int) -> list[RankedItem]:
+        toolbox.rank_candidates(
+            RankCandidatesArgs(
+                query=query,
+                filters=self._filters(plan.constraints),
+                k=k,
+                tail_knob=self.config.tail_knob,
+                anchor=plan.anchor if plan.kind == "similar" else None,
+            )
+        )
         items = list(toolbox.last_rank.items) if toolbox.last_rank else []
         return self._prefer_wanted(items, plan.constraints)
 
@@ -279,8 +295,6 @@ class ShoppingAgent:
         messages, key = self._render("tools", message=message, **self._context(session))
         history = to_messages(messages)
         model = self.llm.bind_tools(list(tools.values()))
-        import time
-
         for step in range(self.config.tools_max_steps):
             started = time.perf_counter()
             call = LLMCall(purpose="tools", prompt=key, ms=0.0, ok=False)
@@ -323,7 +337,6 @@ class ShoppingAgent:
             if toolbox.last_rank is not None:
                 break
         if toolbox.last_rank is None:
-            trace.reduced_reason = trace.reduced_reason or ""
             log.info("tool-calling turn %s made no ranking; running the guided plan", trace.turn)
             return []
         return list(toolbox.last_rank.items)

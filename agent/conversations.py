@@ -276,5 +276,7 @@ def evaluate(
     agent: ShoppingAgent, scripts: list[Script]
 ) -> tuple[dict[str, Any], list[TurnRecord]]:
     checker = GroundingChecker(agent.dataset.products)
+    agent.turn(agent.new_session(), "warm-up: a tent")  # loads models, fills the prompt cache
+    agent.gate.reset()
     records = [r for script in scripts for r in run_script(agent, script, checker)]
     return summarize(records), records

@@ -30,6 +30,7 @@ def test_trace_records_the_whole_turn_and_round_trips(make_agent) -> None:
     assert trace.prompt_tokens == 200 and trace.completion_tokens == 40
     assert {"understand", "tools", "answer", "total"} <= set(trace.timings_ms)
     assert trace.answer == result.answer and trace.grounding_action == "kept"
+    assert trace.suggestions == result.suggestions
     again = TurnTrace.model_validate_json(trace.model_dump_json())
     assert again == trace
 
