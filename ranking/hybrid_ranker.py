@@ -44,7 +44,8 @@ class HybridRanker:
         self.dataset = dataset
         self.scorer = scorer
         self.retriever = retriever
-        self._index = {item_id: i for i, item_id in enumerate(dataset.item_ids)}
+        self._ids = dataset.item_ids  # a property that builds a new list on every call
+        self._index = {item_id: i for i, item_id in enumerate(self._ids)}
         # The retriever's snapshot lists products in its own order; map it onto ours.
         self._from_snapshot = np.array(
             [self._index.get(r.item_id, -1) for r in retriever.snapshot.records], dtype=np.int64
@@ -52,9 +53,14 @@ class HybridRanker:
 
     @classmethod
     def open(cls, settings: Settings, data_dir: Path) -> HybridRanker:
+        from threadpoolctl import threadpool_limits
+
         from catalog.loading import load_dataset
         from ranking.artifacts import load_trained
 
+        # A request multiplies one history against the catalog: BLAS threads only add
+        # hand-off waits (and contend with the server's other requests) at that size.
+        threadpool_limits(1, "blas")
         dataset = load_dataset(data_dir)
         scorer = load_trained(settings.home, dataset, "hybrid")
         assert isinstance(scorer, HybridScorer)
@@ -198,9 +204,7 @@ class HybridRanker:
             return ()
         attention = explanation.attention
         order = np.argsort(-attention, kind="stable")[:2]
-        return tuple(
-            self.dataset.item_ids[history[i]] for i in order if attention[i] >= DRIVING_ATTENTION
-        )
+        return tuple(self._ids[history[i]] for i in order if attention[i] >= DRIVING_ATTENTION)
 
     def _ranked_item(self, ranked: Ranked, position: int, drivers: tuple[str, ...]) -> RankedItem:
         index = int(ranked.items[position])
