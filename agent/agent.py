@@ -253,6 +253,8 @@ class ShoppingAgent:
             return items
         except ToolError as exc:
             log.warning("a tool failed in turn %s: %s", trace.turn, exc)
+        except Exception:  # a back-end bug must not end the conversation; it is logged in full
+            log.exception("the plan failed in turn %s", trace.turn)
         return []
 
     def _rank(self, toolbox: Toolbox, plan: Plan, query: str, k: int) -> list[RankedItem]:
@@ -326,11 +328,17 @@ class ShoppingAgent:
             history.append(reply)
             for tool_call in reply.tool_calls:
                 tool = tools.get(tool_call["name"])
-                output = (
-                    tool.invoke(tool_call["args"])
-                    if tool is not None
-                    else {"error": f"no tool named {tool_call['name']!r}"}
-                )
+                try:
+                    output = (
+                        tool.invoke(tool_call["args"])
+                        if tool is not None
+                        else {"error": f"no tool named {tool_call['name']!r}"}
+                    )
+                except Exception as exc:  # the model's call must not end the turn
+                    log.exception("tool %s failed in turn %s", tool_call["name"], trace.turn)
+                    output = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+                if isinstance(output, str):  # a validation message from the tool wrapper
+                    output = json.loads(output)
                 history.append(
                     ToolMessage(content=json.dumps(output)[:2000], tool_call_id=tool_call["id"])
                 )

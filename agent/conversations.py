@@ -275,6 +275,8 @@ def _mean(values: list[int]) -> float:
 def evaluate(
     agent: ShoppingAgent, scripts: list[Script]
 ) -> tuple[dict[str, Any], list[TurnRecord]]:
+    """Every script in a fresh session, after one untimed warm-up turn (the ranker's models
+    load and the LLM server caches the system prompts once per process, not per turn)."""
     checker = GroundingChecker(agent.dataset.products)
     agent.turn(agent.new_session(), "warm-up: a tent")  # loads models, fills the prompt cache
     agent.gate.reset()

@@ -7,6 +7,7 @@ with its arguments, timing and a summary of the result.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -243,7 +244,13 @@ class Toolbox:
             description=(method.__doc__ or name).strip(),
             args_schema=schema,
             infer_schema=False,
+            handle_validation_error=_validation_message,
         )
+
+
+def _validation_message(exc: Exception) -> str:
+    """What the model is told when its arguments do not match the tool's schema."""
+    return json.dumps({"error": f"invalid arguments: {str(exc).splitlines()[0]}: {exc}"[:500]})
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -101,3 +101,16 @@ def test_streaming_shows_only_checked_sentences(make_agent, demo_dataset) -> Non
     assert stranger.title not in "".join(pieces)
     assert "And one more" not in result.answer  # cut off by the token limit: dropped
     assert result.trace.grounding_action == "repaired"
+
+
+def test_tool_calling_mode_survives_arguments_that_break_the_schema(ranker: OverlapRanker) -> None:
+    bad = {"query": "tent", "filters": {"brands": "", "exclude_brands": ""}}
+    llm = ScriptedChat(
+        script=[tool_call("search_products", bad), "I could not search.", "Nice tents."],
+        calls=[],
+    )
+    agent = ShoppingAgent(Services(ranker=ranker), llm, AgentConfig(mode="tools"))
+    result = agent.turn(agent.new_session(), "a tent under $300")
+    second_request = llm.calls[1]["messages"]
+    assert "invalid arguments" in second_request[-1].content
+    assert result.suggestions and all(s.price <= 300 for s in result.suggestions)
