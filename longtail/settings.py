@@ -208,6 +208,20 @@ class ApiSettings(BaseModel):
     )
 
 
+class DemoSettings(BaseModel):
+    """Size of the generated demo store (`longtail demo`); small values make quick test stores."""
+
+    model_config = {"extra": "forbid"}
+
+    items: int = Field(
+        6000,
+        ge=120,
+        le=1_000_000,
+        description="products in the demo catalog (at least 120: one per product type)",
+    )
+    users: int = Field(4000, ge=10, le=1_000_000, description="simulated shoppers in the demo")
+
+
 class Settings(BaseSettings):
     """Every configuration key of longtail; see the README's configuration table."""
 
@@ -228,6 +242,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    demo: DemoSettings = Field(default_factory=DemoSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from longtail.console import err, print_json
-
-if TYPE_CHECKING:
-    from longtail.settings import Settings
 
 
 def ingest(
@@ -27,6 +24,7 @@ def ingest(
     """Embed and store a catalog: only new or changed products are embedded, removed ones
     are deleted; an interrupted run resumes where it stopped."""
     from catalog.loading import load_dataset
+    from longtail.commands.demo import prepare_demo
     from longtail.settings import load_settings
     from retrieval.encoders import build_encoder
     from retrieval.ingest import ingest as run_ingest
@@ -50,15 +48,3 @@ def ingest(
             f"{report.updated} updated, {report.deleted} deleted, {report.unchanged} unchanged "
             f"({report.embedded} embedded in {report.seconds:.1f}s)"
         )
-
-
-def prepare_demo(settings: Settings) -> Path:
-    """The demo store's folder, generated first if it is not there (as `longtail demo`)."""
-    from catalog.demo import DemoConfig, write_demo
-    from catalog.generic import is_generic
-
-    folder = settings.demo_dir
-    if not is_generic(folder):
-        with err.status(f"generating the demo store in {folder}"):
-            write_demo(folder, DemoConfig(seed=settings.seed))
-    return folder

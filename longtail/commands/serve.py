@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from longtail.console import err
+
+if TYPE_CHECKING:
+    from longtail.settings import Settings
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(
@@ -26,24 +31,38 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the shopper chat, support console, prompt studio and REST API on one port."""
+    from longtail.settings import load_settings
+
+    settings = load_settings()
+    if data is None:
+        if settings.api.data is not None:
+            data = settings.api.data
+        else:
+            from longtail.commands.demo import prepare_demo
+
+            data = prepare_demo(settings)
+    run_server(settings, data, host=host, port=port, no_llm=no_llm, llm_url=llm_url)
+
+
+def run_server(
+    settings: Settings,
+    data: Path,
+    host: str | None = None,
+    port: int | None = None,
+    no_llm: bool = False,
+    llm_url: str | None = None,
+) -> None:
+    """Start the LLM (unless `no_llm` or a URL is given), open `data`, print the URLs and
+    serve until interrupted; shared by `longtail serve` and `longtail demo`."""
     import uvicorn
 
     from api.app import create_app
     from api.runtime import Runtime
-    from longtail.settings import load_settings
     from serving.client import LLMConfig, ensure_llm
 
-    settings = load_settings()
     api = settings.api
     host = host or api.host
     port = port or api.port
-    if data is None:
-        if api.data is not None:
-            data = api.data
-        else:
-            from longtail.commands.ingest import prepare_demo
-
-            data = prepare_demo(settings)
     handle = None
     llm_config = None
     if not no_llm:
@@ -70,7 +89,7 @@ def serve(
         else:
             err.print("staff screens off: production mode needs staff credentials in the env")
         err.print(f"REST API      {url}/docs")
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if host not in LOOPBACK:
             err.print(f"[yellow]listening on {host}: reachable beyond this machine[/yellow]")
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from longtail.console import err, print_json, print_table
+
+if TYPE_CHECKING:
+    from catalog.dataset import Dataset
+    from longtail.settings import Settings
 
 
 def train(
@@ -28,20 +32,37 @@ def train(
     from catalog.loading import load_dataset
     from longtail.settings import load_settings
     from ranking import registry
-    from ranking.artifacts import artifacts_dir, serving_training_data, training_summary
-    from ranking.fitted import fit_once
 
     settings = load_settings()
     if data is None:
-        from longtail.commands.ingest import prepare_demo
+        from longtail.commands.demo import prepare_demo
 
         data = prepare_demo(settings)
     names = [m.strip() for m in models.split(",") if m.strip()]
-    specs = [registry.get(name) for name in names]  # unknown names fail before any work
+    for name in names:
+        registry.get(name)  # unknown names fail before any work
     dataset = load_dataset(data)
+    results = train_models(settings, dataset, names, max_epochs)
+    summary = {"dataset": dataset.name, "fingerprint": dataset.fingerprint(), "models": results}
+    if json_output:
+        print_json(summary)
+    else:
+        rows = [(name, r["seconds"], r.get("epochs", ""), r["path"]) for name, r in results.items()]
+        print_table(f"trained on {dataset.name}", ["model", "seconds", "epochs", "saved to"], rows)
+
+
+def train_models(
+    settings: Settings, dataset: Dataset, names: list[str], max_epochs: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """Fit and save each named model for `dataset`; also what `longtail demo` runs."""
+    from ranking import registry
+    from ranking.artifacts import artifacts_dir, serving_training_data, training_summary
+    from ranking.fitted import fit_once
+
+    specs = [registry.get(name) for name in names]
     training = serving_training_data(dataset)
     out = artifacts_dir(settings.home, dataset.name)
-    results: dict[str, dict] = {}
+    results: dict[str, dict[str, Any]] = {}
     for spec in specs:
         params = dict(spec.grid[0])
         if max_epochs and spec.name == "intent":
@@ -58,9 +79,4 @@ def train(
             "seconds": round(time.perf_counter() - started, 1),
             **training_summary(scorer),
         }
-    summary = {"dataset": dataset.name, "fingerprint": training.fingerprint, "models": results}
-    if json_output:
-        print_json(summary)
-    else:
-        rows = [(name, r["seconds"], r.get("epochs", ""), r["path"]) for name, r in results.items()]
-        print_table(f"trained on {dataset.name}", ["model", "seconds", "epochs", "saved to"], rows)
+    return results
