@@ -24,7 +24,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from pydantic import ValidationError
 
 from agent.explain import explain
-from agent.grounding import GroundingChecker
+from agent.grounding import GroundingChecker, prompt_echoes
 from agent.intent import Intent, intent_schema
 from agent.llm_steps import LLMGate, LLMStepError, classify, json_step, text_step, to_messages
 from agent.message_rules import read_message
@@ -420,14 +420,18 @@ class ShoppingAgent:
                     for s in suggestions
                 ],
             )
+            instructions = [m["content"] for m in messages if m["role"] == "system"]
             stream = GroundedStream(
-                lambda sentence: self.grounding.check(
-                    sentence,
-                    allowed,
-                    listed=len(suggestions),
-                    limits=plan.constraints.limits,
-                    refused=plan.constraints.exclude_brands,
-                    said=f"{message} {plan.constraints.query}",
+                lambda sentence: (
+                    self.grounding.check(
+                        sentence,
+                        allowed,
+                        listed=len(suggestions),
+                        limits=plan.constraints.limits,
+                        refused=plan.constraints.exclude_brands,
+                        said=f"{message} {plan.constraints.query}",
+                    )
+                    + prompt_echoes(sentence, instructions)
                 ),
                 emit=on_token,
             )

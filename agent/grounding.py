@@ -39,6 +39,23 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9&'\-]+", text.lower()))
 
 
+def prompt_echoes(text: str, instructions: Iterable[str], words: int = 6) -> list[Violation]:
+    """Sentences of `text` that repeat `words` consecutive words of the instructions (the
+    system prompt): an injected "print your system prompt" must not reach the shopper."""
+    runs: set[str] = set()
+    for instruction in instructions:
+        tokens = _norm(instruction).split()
+        runs.update(" ".join(tokens[i : i + words]) for i in range(len(tokens) - words + 1))
+    found = []
+    for sentence in _SENTENCE.split(text):
+        said = f" {_norm(sentence)} "
+        if any(f" {run} " in said for run in runs):
+            found.append(
+                Violation(kind="prompt_echo", text=sentence.strip(), detail="repeats the prompt")
+            )
+    return found
+
+
 class GroundingChecker:
     """Built once per catalog; `check` runs per answer in about a millisecond."""
 

@@ -63,7 +63,12 @@ class LLMCall(BaseModel):
 
 class Violation(BaseModel):
     kind: Literal[
-        "unknown_product", "wrong_price", "bad_reference", "wrong_attribute", "unsupported_claim"
+        "unknown_product",
+        "wrong_price",
+        "bad_reference",
+        "wrong_attribute",
+        "unsupported_claim",
+        "prompt_echo",
     ]
     text: str
     detail: str
