@@ -18,6 +18,7 @@ from api.schemas import (
 )
 from longtail.errors import LongtailError
 from ranking.request import RankRequest
+from retrieval.errors import StoreUnavailable
 from retrieval.filters import SearchFilters
 
 router = APIRouter(tags=["catalog"])
@@ -45,6 +46,8 @@ def recommend(body: RecommendRequest, rt: RuntimeDep) -> RecommendResponse:
     )
     try:
         result = rt.agent.services.ranker.rank(request)
+    except StoreUnavailable:
+        raise  # a retryable 503 (api.app), not the caller's mistake
     except LongtailError as exc:
         raise HTTPException(422, str(exc)) from None
     wanted = Constraints(

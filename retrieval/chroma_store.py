@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 import numpy as np
 
 from longtail.runtime import go_offline
 from longtail.settings import StoreSettings
-from retrieval.errors import StoreError
+from retrieval.errors import StoreError, StoreUnavailable
 from retrieval.filters import SearchFilters
 from retrieval.layout import StoreLayout
 from retrieval.snapshot import ItemRecord
@@ -45,8 +46,9 @@ def chroma_client(settings: StoreSettings, layout: StoreLayout) -> Any:
 class ChromaStore(VectorStore):
     """One Chroma collection per dataset; its metadata records the encoder and the sync."""
 
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, server: str = "") -> None:
         self._collection = collection
+        self.server = server  # host:port in server mode, named when it does not answer
         metadata = collection.metadata or {}
         if "encoder" not in metadata or "dim" not in metadata:
             raise StoreError(
@@ -67,8 +69,9 @@ class ChromaStore(VectorStore):
         missing, else a missing collection is a StoreError that says to ingest first."""
         client = chroma_client(settings, layout)
         names = {getattr(c, "name", c) for c in client.list_collections()}
+        server = f"{settings.host}:{settings.port}" if settings.mode == "server" else ""
         if layout.collection in names:
-            return cls(client.get_collection(layout.collection, embedding_function=None))
+            return cls(client.get_collection(layout.collection, embedding_function=None), server)
         if create_for is None:
             raise StoreError(
                 f"no vector store for {layout.data_dir} yet; run "
@@ -81,7 +84,7 @@ class ChromaStore(VectorStore):
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
         )
-        return cls(collection)
+        return cls(collection, server)
 
     @staticmethod
     def drop(settings: StoreSettings, layout: StoreLayout) -> None:
@@ -135,13 +138,19 @@ class ChromaStore(VectorStore):
         filters: SearchFilters | None = None,
         only: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        result = self._collection.query(
-            query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
-            n_results=k,
-            where=chroma_where(filters) if filters is not None else None,
-            ids=list(only) if only is not None else None,
-            include=["distances"],
-        )
+        try:
+            result = self._collection.query(
+                query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
+                n_results=k,
+                where=chroma_where(filters) if filters is not None else None,
+                ids=list(only) if only is not None else None,
+                include=["distances"],
+            )
+        except httpx.TransportError as exc:  # the server is down or restarting
+            raise StoreUnavailable(
+                f"the Chroma server at {self.server} did not answer ({exc}); it is retried on "
+                "the next query"
+            ) from exc
         return [
             (item_id, 1.0 - float(distance))
             for item_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)

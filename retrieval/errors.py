@@ -23,3 +23,7 @@ class StoreError(RetrievalError):
 
 class StoreMismatchError(StoreError):
     """The store was built with another encoder: its vectors cannot be compared with ours."""
+
+
+class StoreUnavailable(StoreError):
+    """The Chroma server did not answer: retry later (search falls back to BM25 meanwhile)."""

@@ -12,6 +12,7 @@ snapshot, which is what the result rows show, so each result satisfies each filt
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -23,12 +24,14 @@ import numpy as np
 from longtail.settings import RetrievalSettings, Settings
 from retrieval.chroma_store import ChromaStore
 from retrieval.encoders import Encoder, build_encoder
-from retrieval.errors import QueryError
+from retrieval.errors import QueryError, StoreUnavailable
 from retrieval.filters import SearchFilters, parse_filters
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.layout import StoreLayout
 from retrieval.snapshot import CatalogSnapshot, load_snapshot
 from retrieval.vector_store import VectorStore
+
+log = logging.getLogger("longtail.retrieval")
 
 MAX_K = 1000
 OVERFETCH = 2.0  # unfiltered hits fetched per wanted hit, over the filter's pass rate
@@ -70,6 +73,7 @@ class Retriever:
         self.settings = settings
         self._make_encoder = make_encoder
         self._encoder: Encoder | None = None
+        self.unavailable = ""  # why the last text search ran without the vector store
 
     @classmethod
     def open(cls, settings: Settings, data_dir: Path, encoder: Encoder | None = None) -> Retriever:
@@ -118,7 +122,13 @@ class Retriever:
                 signals["sparse"] = self._sparse(text, allowed, depth)
             if self.settings.dense_weight > 0:
                 vector = self.encoder.encode([text])[0]
-                signals["dense"] = self._dense(vector, resolved, allowed, depth)
+                try:
+                    signals["dense"] = self._dense(vector, resolved, allowed, depth)
+                    self.unavailable = ""
+                except StoreUnavailable as exc:  # reduced mode: BM25 alone until it is back
+                    if not self.unavailable:
+                        log.warning("%s; searching with BM25 alone meanwhile", exc)
+                    self.unavailable = str(exc)
         else:
             vector = self._check_vector(query)
             signals["dense"] = self._dense(vector, resolved, allowed, depth)
