@@ -19,9 +19,11 @@ from dataclasses import asdict, dataclass, field
 from tqdm import tqdm
 
 from catalog.dataset import Dataset
+from longtail.runtime import go_offline
 from longtail.settings import Settings
 from retrieval.chroma_store import ChromaStore
 from retrieval.encoders import Encoder, product_text
+from retrieval.errors import StoreError
 from retrieval.layout import StoreLayout
 from retrieval.snapshot import ItemRecord, content_hash, write_snapshot
 from retrieval.vector_store import VectorStore, filter_fields
@@ -117,7 +119,28 @@ def ingest(
     encoder: Encoder,
     progress: bool = True,
 ) -> IngestReport:
-    """Bring the store in line with the dataset; see the module docstring for the order."""
+    """Bring the store in line with the dataset; see the module docstring for the order.
+    A disk that is full or read-only is a StoreError naming the folder: every batch written
+    before it stays, and the next ingest resumes from there."""
+    go_offline()  # before chromadb is imported: no telemetry
+    from chromadb.errors import ChromaError
+
+    try:
+        return _ingest(dataset, settings, layout, encoder, progress)
+    except (OSError, ChromaError) as exc:
+        raise StoreError(
+            f"cannot write the vector store under {layout.folder}: {exc}. Free disk space or "
+            "make the folder writable, then run the ingest again: it resumes where it stopped"
+        ) from exc
+
+
+def _ingest(
+    dataset: Dataset,
+    settings: Settings,
+    layout: StoreLayout,
+    encoder: Encoder,
+    progress: bool,
+) -> IngestReport:
     started = time.perf_counter()
     store = open_store_for(settings, layout, encoder)
     records, texts = item_records(dataset, settings.encoder.template)
