@@ -10,42 +10,16 @@ from pathlib import Path
 import pytest
 
 from agent.agent import AgentConfig, ShoppingAgent
-from agent.build import build_agent, open_services
+from agent.build import build_agent
 from agent.conversations import Expect, check_turn, grounding_violations
 from agent.grounding import GroundingChecker
 from agent.services import Services
 from agent.trace import TurnTrace
-from catalog.demo import DemoConfig, write_demo
-from catalog.loading import load_dataset
-from longtail.settings import Settings
-from ranking import registry
-from ranking.artifacts import artifacts_dir, serving_training_data
-from retrieval.encoders import SentenceTransformerEncoder
-from retrieval.ingest import ingest
-from retrieval.layout import StoreLayout
 from serving.client import LLMConfig
 from serving.embedded import EmbeddedServer
 from serving.models import DEFAULT_MODEL, ensure_model
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    """1,200 demo products (10 per product type), ingested and trained as the CLI does."""
-    home = tmp_path_factory.mktemp("agent-home")
-    folder = tmp_path_factory.mktemp("agent-demo")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LONGTAIL_HOME", str(home))
-        settings = Settings(home=home)
-        write_demo(folder, DemoConfig(items=1200, users=300))
-        dataset = load_dataset(folder)
-        layout = StoreLayout.for_data(settings, folder)
-        ingest(dataset, settings, layout, SentenceTransformerEncoder(), progress=False)
-        training = serving_training_data(dataset)
-        scorer = registry.get("hybrid").build(settings.seed).fit(training)
-        scorer.save(artifacts_dir(home, dataset.name) / "hybrid", fingerprint=training.fingerprint)
-        yield open_services(settings, folder)
 
 
 @pytest.fixture(scope="module")
