@@ -50,6 +50,16 @@ class StoreSettings(BaseModel):
 class EncoderSettings(BaseModel):
     """How product and query text becomes vectors."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_key_in_settings(cls, data: object) -> object:
+        if isinstance(data, dict) and "api_key" in data:
+            raise ValueError(
+                "encoder.api_key is not a setting: put the token in the environment variable "
+                "named by encoder.api_key_env (default LONGTAIL_ENCODER_API_KEY)"
+            )
+        return data
+
     kind: Literal["sentence-transformers", "openai"] = Field(
         "sentence-transformers",
         description="sentence-transformers: the packaged all-MiniLM-L6-v2 on CPU; "
@@ -60,8 +70,10 @@ class EncoderSettings(BaseModel):
         description="model name; for sentence-transformers a local path or the packaged name",
     )
     url: str = Field("", description="base URL of the embeddings endpoint (kind=openai)")
-    api_key: str = Field(
-        "", description="bearer token for the embeddings endpoint, if it needs one"
+    api_key_env: str = Field(
+        "LONGTAIL_ENCODER_API_KEY",
+        description="environment variable holding the embeddings endpoint's bearer token, if "
+        "it needs one; the token itself is never a setting",
     )
     timeout: float = Field(60.0, gt=0, description="seconds to wait for the embeddings endpoint")
     batch_size: int = Field(64, ge=1, le=4096, description="texts per encoder batch")

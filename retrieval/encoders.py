@@ -8,6 +8,7 @@ encoder (a larger LLM-based one served by vLLM, say) plugs in through an OpenAI-
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import cache
@@ -70,7 +71,7 @@ def build_encoder(settings: EncoderSettings) -> Encoder:
             url=settings.url,
             model=settings.model,
             batch_size=settings.batch_size,
-            api_key=settings.api_key,
+            api_key=os.environ.get(settings.api_key_env, ""),
             timeout=settings.timeout,
         )
     return SentenceTransformerEncoder(settings.model, batch_size=settings.batch_size)
