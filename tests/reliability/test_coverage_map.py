@@ -1,0 +1,93 @@
+"""Where each point of issue 10 items 1-4 is tested. Tests that live beside their component
+are referenced, not copied; this check fails if one of them is renamed or removed, so the
+map stays true."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+
+COVERAGE: dict[str, list[str]] = {
+    "1 empty, blank, 100 KB, invalid UTF-8, control characters": [
+        "reliability/test_hostile_chat.py::test_oversized_invalid_and_control_character_messages",
+        "api/test_endpoints.py::test_malformed_bodies_are_4xx_not_crashes",
+        "api/test_endpoints.py::test_bad_chat_requests_get_clear_422s",
+    ],
+    "1 emoji and mixed scripts": [
+        "api/test_endpoints.py::test_mixed_scripts_emoji_and_injection_get_bounded_answers",
+    ],
+    "1 malformed history, 10,000 events": [
+        "reliability/test_hostile_chat.py::test_huge_and_malformed_histories_are_refused",
+    ],
+    "1 absurd filters": ["api/test_endpoints.py::test_bad_recommend_requests_get_422s"],
+    "1 prompt injection, no leak, allowed tools only": [
+        "reliability/test_hostile_chat.py::"
+        "test_an_obedient_llm_reaches_no_other_session_no_unlisted_tool_no_system_prompt",
+        "reliability/test_hostile_chat.py::test_a_product_description_with_instructions_stays_data",
+    ],
+    "1 property test over the request schema": [
+        "api/test_schema_properties.py::test_any_recommend_body_is_answered_or_refused_cleanly",
+        "api/test_schema_properties.py::test_any_chat_body_is_answered_or_refused_cleanly",
+    ],
+    "2 LLM down, slow, invalid": [
+        "agent/test_degradation.py::test_reduced_mode_answers_with_grounded_products",
+        "agent/test_degradation.py::test_a_real_client_against_a_closed_port_is_reduced_mode",
+        "serving/test_client.py::test_slow_server_is_reported_as_slow",
+    ],
+    "2 LLM malformed JSON and tool calls, recovery": [
+        "reliability/test_llm_faults.py::test_a_malformed_reply_still_answers_then_recovers",
+    ],
+    "2 Chroma server down and back": [
+        "reliability/test_chroma_outage.py::test_search_and_recommend_survive_a_chroma_restart",
+    ],
+    "2 full disk, read-only data dir": [
+        "reliability/test_ingest_disk_faults.py::"
+        "test_a_full_disk_is_a_clear_error_and_the_next_ingest_completes",
+        "reliability/test_ingest_disk_faults.py::"
+        "test_a_read_only_store_is_a_clear_error_and_stays_intact",
+    ],
+    "2 killed ingest, no corrupted store": [
+        "retrieval/test_resume.py::test_an_ingest_killed_half_way_still_answers_and_then_resumes",
+    ],
+    "2 artifact that does not match the catalog": [
+        "ranking/test_artifacts.py::test_train_saves_models_that_load_only_for_their_catalog",
+    ],
+    "3 events durable across kill -9": [
+        "api/test_event_durability.py::test_kill_9_during_a_burst_loses_no_acknowledged_event",
+    ],
+    "4 session isolation": [
+        "api/test_isolation_and_limits.py::"
+        "test_concurrent_sessions_keep_their_own_history_and_constraints",
+        "api/test_isolation_and_limits.py::test_session_ids_are_unguessable_and_expire",
+    ],
+    "4 staff login": [
+        "ui/test_screens.py::test_staff_screens_need_a_login_and_the_shopper_chat_does_not",
+        "ui/test_screens.py::test_no_staff_credentials_in_production_means_no_staff_screens",
+    ],
+    "4 chat rate limit": ["api/test_isolation_and_limits.py::test_chat_is_rate_limited_per_client"],
+    "4 secrets only from the environment": [
+        "reliability/test_secrets_and_listening.py::"
+        "test_no_setting_holds_a_secret_only_the_name_of_its_variable",
+        "reliability/test_secrets_and_listening.py::test_a_secret_in_the_config_file_is_refused",
+    ],
+    "4 nothing listens beyond loopback": [
+        "reliability/test_secrets_and_listening.py::test_a_default_server_listens_on_loopback_only",
+    ],
+}
+
+
+def _test_functions(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize("point", sorted(COVERAGE))
+def test_each_point_names_tests_that_exist(point: str) -> None:
+    for node in COVERAGE[point]:
+        file, name = node.split("::")
+        assert (TESTS / file).is_file(), f"{point}: {file} is gone"
+        assert name in _test_functions(TESTS / file), f"{point}: {node} is gone"
