@@ -10,6 +10,7 @@ import typer
 from longtail.console import err
 
 if TYPE_CHECKING:
+    from api.runtime import Runtime
     from longtail.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -75,6 +76,8 @@ def run_server(
     try:
         with err.status(f"opening {data}"):
             rt = Runtime.open(settings, data, llm_config)
+        with err.status("warming up the ranker"):
+            warm_up(rt)
         app = create_app(rt)
         url = f"http://{host}:{port}"
         err.print(f"shopper chat  {url}/chat/   (widget: {url}/widget/)")
@@ -95,3 +98,13 @@ def run_server(
     finally:
         if handle is not None:
             handle.stop()
+
+
+def warm_up(rt: Runtime) -> None:
+    """One ranking with a message and a history before the first shopper: it loads the
+    query encoder and the intent model, which would otherwise cost the first requests
+    seconds (and time out under load)."""
+    from ranking.request import RankRequest
+
+    first = rt.dataset.item_ids[0]
+    rt.agent.services.ranker.rank(RankRequest(history=(first,), message="warm up", k=1))
