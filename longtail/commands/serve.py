@@ -59,21 +59,12 @@ def run_server(
 
     from api.app import create_app
     from api.runtime import Runtime
-    from serving.client import LLMConfig, ensure_llm
+    from longtail.commands.llm import chosen_llm
 
     api = settings.api
     host = host or api.host
     port = port or api.port
-    handle = None
-    llm_config = None
-    if not no_llm:
-        if llm_url:
-            llm_config = LLMConfig.from_settings(settings.llm, llm_url)
-        else:
-            with err.status("starting the LLM"):
-                handle = ensure_llm(settings, check=False)
-            llm_config = handle.config
-    try:
+    with chosen_llm(settings, no_llm=no_llm, url=llm_url) as llm_config:
         with err.status(f"opening {data}"):
             rt = Runtime.open(settings, data, llm_config)
         with err.status("warming up the ranker"):
@@ -95,9 +86,6 @@ def run_server(
         if host not in LOOPBACK:
             err.print(f"[yellow]listening on {host}: reachable beyond this machine[/yellow]")
         uvicorn.run(app, host=host, port=port, log_level="warning")
-    finally:
-        if handle is not None:
-            handle.stop()
 
 
 def warm_up(rt: Runtime) -> None:
