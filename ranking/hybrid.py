@@ -110,7 +110,13 @@ class HybridScorer(Scorer):
         )
 
     def needed_components(self) -> list[str]:
+        """The components whose scores are signals of this configuration's sources."""
         return [c for source in self.sources for c in NEEDED.get(source, ())]
+
+    def component_names(self) -> list[str]:
+        """What is fitted and saved: the needed components, plus the content vectors that
+        near-duplicate suppression and request-time message features always use."""
+        return list(dict.fromkeys([*self.needed_components(), "content"]))
 
     def params(self) -> dict[str, Any]:
         return {
@@ -128,7 +134,7 @@ class HybridScorer(Scorer):
         self._memo.clear()
         self.components = {
             name: fit_once(name, self.component_params[name], data, self.seed)
-            for name in dict.fromkeys([*self.needed_components(), "content"])
+            for name in self.component_names()
         }
         self.set_catalog(data)
         self.combiner = Combiner(self.active_features())
@@ -303,7 +309,7 @@ class HybridScorer(Scorer):
 
         scorer = super().load(folder, fingerprint)
         assert isinstance(scorer, HybridScorer)
-        for name in dict.fromkeys([*scorer.needed_components(), "content"]):
+        for name in scorer.component_names():
             kind = type(registry.get(name).build(scorer.seed, **scorer.component_params[name]))
             scorer.components[name] = kind.load(Path(folder) / "components" / name, fingerprint)
         return scorer

@@ -131,13 +131,13 @@ def candidate_sets(
         for signal in GENERATORS[generator]:
             if signal in signals:
                 tops.append((g, top_per_row(signals[signal], allowed, depth)))
-        for row_items in [(proposed or {}).get(generator)]:
-            if row_items is not None:
-                width = max((len(r) for r in row_items), default=0)
-                padded = np.full((len(row_items), width), -1, dtype=np.int64)
-                for row, items in enumerate(row_items):
-                    padded[row, : len(items)] = items
-                tops.append((g, padded))
+        row_items = (proposed or {}).get(generator)
+        if row_items is not None:
+            width = max((len(r) for r in row_items), default=0)
+            padded = np.full((len(row_items), width), -1, dtype=np.int64)
+            for row, items in enumerate(row_items):
+                padded[row, : len(items)] = items
+            tops.append((g, padded))
     batch = allowed.shape[0]
     rows: list[np.ndarray] = []
     provenance_rows: list[np.ndarray] = []

@@ -27,10 +27,10 @@ from retrieval.search import Retriever
 MAX_K = 100
 MAX_HISTORY = 10_000  # longer histories are refused: the encoder reads the last 50 anyway
 MAX_LLM_TEXTS = 10
-DRIVING_ATTENTION = 0.15
+DRIVING_ATTENTION = 0.15  # history items with at least this attention are named as drivers
 # With a message the shopper has said what they want, so by default the tail knob is gentler
 # (a tail item moves up at most four places instead of 23): exposure without ignoring them.
-MESSAGE_TAIL_KNOB = 0.3  # history items with at least this attention are named as drivers
+MESSAGE_TAIL_KNOB = 0.3
 
 
 class RankingError(LongtailError):
@@ -95,7 +95,8 @@ class HybridRanker:
             message_vector = self.retriever.encoder.encode([text])[0]
             extra["message"] = (vectors @ message_vector)[None, :]
             # BM25 over the whole catalog: its top list joins the candidates as `sparse`.
-            extra["sparse"] = self._from_snapshot_row(self.retriever.snapshot.sparse.scores(text))
+            sparse = self.retriever.snapshot.sparse.scores(text)
+            extra["sparse"] = self._catalog_row(sparse).astype(np.float32)[None, :]
             # The semantic visor's dense query in Chroma, under the same filters.
             depth, filters = self.scorer.depth, request.filters
             hits = self.retriever.search(message_vector, k=depth, filters=filters)
@@ -182,18 +183,16 @@ class HybridRanker:
         """The request's filters as an exact mask over the catalog (the retriever's rules)."""
         snapshot = self.retriever.snapshot
         filters = snapshot.resolve(parse_filters(request.filters))
-        mask = snapshot.mask(filters)
-        allowed = np.zeros(self.dataset.n_items, dtype=bool)
-        known = self._from_snapshot >= 0
-        allowed[self._from_snapshot[known]] = mask[known]
+        allowed = self._catalog_row(snapshot.mask(filters))
         if request.exclude_seen and len(history):
             allowed[history] = False
         return allowed
 
-    def _from_snapshot_row(self, row: np.ndarray) -> np.ndarray:
-        out = np.zeros((1, self.dataset.n_items), dtype=np.float32)
+    def _catalog_row(self, values: np.ndarray) -> np.ndarray:
+        """Per-snapshot-record values in catalog order (zero/False for products it lacks)."""
+        out = np.zeros(self.dataset.n_items, dtype=values.dtype)
         known = self._from_snapshot >= 0
-        out[0, self._from_snapshot[known]] = row[known]
+        out[self._from_snapshot[known]] = values[known]
         return out
 
     def _drivers(

@@ -226,16 +226,14 @@ class IntentScorer(Scorer):
     ) -> np.ndarray:
         """Scores for histories with their event codes and, optionally, message vectors."""
         intents, _ = self._intents(histories, events, messages)
-        assert self.network is not None
-        with torch.no_grad():
-            return (intents @ self.network.item_table().T).numpy()
+        return self.scores_for(intents)
 
-    def scores_for(self, intents: np.ndarray) -> np.ndarray:
+    def scores_for(self, intents: np.ndarray | torch.Tensor) -> np.ndarray:
         """Scores over every item for intent vectors (rows), e.g. from `explain`."""
         assert self.network is not None
+        rows = torch.as_tensor(np.atleast_2d(np.asarray(intents)), dtype=torch.float32)
         with torch.no_grad():
-            table = self.network.item_table()
-            return (torch.from_numpy(np.atleast_2d(intents)).float() @ table.T).numpy()
+            return (rows @ self.network.item_table().T).numpy()
 
     def explain(
         self,
@@ -245,11 +243,7 @@ class IntentScorer(Scorer):
     ) -> IntentExplanation:
         """The intent vector and how much each history item (and the message) drove it."""
         history = np.asarray(history, dtype=np.int64)
-        if len(history) and (history.min() < 0 or history.max() >= self.n_items):
-            bad = int(history[(history < 0) | (history >= self.n_items)][0])
-            raise ScorerError(
-                f"intent: unknown item index {bad} (catalog has {self.n_items} items)"
-            )
+        self.check_items([history])  # without a forward pass: that is below
         intents, weights = self._intents(
             [history],
             None if events is None else [events],

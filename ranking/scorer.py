@@ -66,15 +66,19 @@ class Scorer(ABC):
         """Validated scores of shape (len(histories), n_items) for request-time histories."""
         if self.n_items <= 0:
             raise ScorerError(f"{self.name}: score() called before fit() or load()")
+        self.check_items(histories)
+        if not histories:
+            return np.zeros((0, self.n_items), dtype=np.float32)
+        return np.asarray(self._score(histories), dtype=np.float32)
+
+    def check_items(self, histories: Sequence[np.ndarray]) -> None:
+        """A ScorerError naming the first item index outside the catalog."""
         for history in histories:
             if len(history) and (np.min(history) < 0 or np.max(history) >= self.n_items):
                 bad = [int(i) for i in history if i < 0 or i >= self.n_items]
                 raise ScorerError(
                     f"{self.name}: unknown item index {bad[0]} (catalog has {self.n_items} items)"
                 )
-        if not histories:
-            return np.zeros((0, self.n_items), dtype=np.float32)
-        return np.asarray(self._score(histories), dtype=np.float32)
 
     def recommend(
         self, history: np.ndarray, k: int, exclude: np.ndarray | None = None
