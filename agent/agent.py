@@ -28,7 +28,6 @@ from agent.grounding import GroundingChecker, prompt_echoes
 from agent.intent import Intent, intent_schema
 from agent.llm_steps import LLMGate, LLMStepError, classify, json_step, text_step, to_messages
 from agent.message_rules import read_message
-from agent.prompts import PromptLibrary
 from agent.services import Services
 from agent.session import Constraints, Plan, Session, plan_turn
 from agent.streaming import GroundedStream
@@ -46,6 +45,7 @@ from agent.understanding import merge_intent
 from agent.vocabulary import Vocabulary
 from catalog.models import EVENTS, Product
 from ranking.request import RankedItem
+from serving.prompts import PromptLibrary
 
 log = logging.getLogger("longtail.agent")
 turn_log = logging.getLogger("longtail.agent.turns")

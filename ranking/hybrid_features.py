@@ -55,23 +55,42 @@ class CatalogContext:
         return int(self.category.max()) + 1 if len(self.category) else 0
 
 
-def zscores(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Row-wise z-scores over the allowed items (others get 0)."""
-    masked = np.where(allowed, scores, np.nan)
-    mean = np.nanmean(masked, axis=1, keepdims=True)
-    std = np.nanstd(masked, axis=1, keepdims=True)
-    z = (scores - np.nan_to_num(mean)) / np.maximum(np.nan_to_num(std), 1e-9)
-    return np.where(allowed, z, 0.0).astype(np.float32)
+def zscores(scores: np.ndarray, allowed: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """(batch, C) z-scores of the candidates among the allowed items of their row."""
+    count = np.maximum(allowed.sum(axis=1, keepdims=True), 1)
+    kept = np.where(allowed, scores, 0.0).astype(np.float64)
+    mean = kept.sum(axis=1, keepdims=True) / count
+    centred = np.where(allowed, scores - mean, 0.0)
+    std = np.sqrt((centred * centred).sum(axis=1, keepdims=True) / count)
+    safe = np.maximum(candidates, 0)
+    z = (np.take_along_axis(scores, safe, axis=1) - mean) / np.maximum(std, 1e-9)
+    return np.where(np.take_along_axis(allowed, safe, axis=1), z, 0.0).astype(np.float32)
 
 
-def rank_features(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """1 / log2(2 + rank) of each item among the allowed items of its row (best = 1)."""
+def rank_features(scores: np.ndarray, allowed: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """(batch, C) 1 / log2(2 + rank) of each candidate among the allowed items of its row
+    (best = 1; ties in item order, as a stable sort would put them).
+
+    Only the candidates' ranks are needed, so instead of sorting the row's items by score,
+    a candidate's rank is the count of allowed items scoring above it (a search in the
+    sorted scores) plus the count of its ties with a smaller index.
+    """
     masked = np.where(allowed, scores, -np.inf)
-    order = np.argsort(-masked, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    rows = np.arange(order.shape[0])[:, None]
-    ranks[rows, order] = np.arange(order.shape[1])[None, :]
-    return np.where(allowed, 1.0 / np.log2(2.0 + ranks), 0.0).astype(np.float32)
+    n = masked.shape[1]
+    ranks = np.zeros(candidates.shape, dtype=np.int64)
+    for row in range(masked.shape[0]):
+        items = candidates[row][candidates[row] >= 0]
+        values = masked[row, items]
+        ascending = np.sort(masked[row])
+        above = np.searchsorted(ascending, values, side="right")
+        ranks[row, : len(items)] = n - above
+        tied = above - np.searchsorted(ascending, values, side="left") > 1
+        for value in np.unique(values[tied]):
+            holders = np.flatnonzero(masked[row] == value)  # ascending item order
+            at = tied & (values == value)
+            ranks[row, : len(items)][at] += np.searchsorted(holders, items[at])
+    ok = np.take_along_axis(allowed, np.maximum(candidates, 0), axis=1)
+    return np.where(ok, 1.0 / np.log2(2.0 + ranks), 0.0).astype(np.float32)
 
 
 def top_per_row(scores: np.ndarray, allowed: np.ndarray, depth: int) -> np.ndarray:
@@ -142,16 +161,13 @@ def candidate_sets(
     rows: list[np.ndarray] = []
     provenance_rows: list[np.ndarray] = []
     for row in range(batch):
-        found: dict[int, np.ndarray] = {}
-        for g, top in tops:
-            for item in top[row]:
-                if item >= 0:
-                    found.setdefault(int(item), np.zeros(len(generators), dtype=bool))[g] = True
-        items = np.array(sorted(found), dtype=np.int64)
-        rows.append(items)
-        provenance_rows.append(
-            np.array([found[i] for i in items]).reshape(len(items), len(generators))
-        )
+        found = [(g, top[row][top[row] >= 0]) for g, top in tops]
+        items = np.unique(np.concatenate([f for _, f in found] or [np.zeros(0, np.int64)]))
+        prov = np.zeros((len(items), len(generators)), dtype=bool)
+        for g, hits in found:
+            prov[np.searchsorted(items, hits), g] = True
+        rows.append(items.astype(np.int64))
+        provenance_rows.append(prov)
     width = max((len(r) for r in rows), default=0)
     candidates = np.full((batch, width), -1, dtype=np.int64)
     provenance = np.zeros((batch, width, len(generators)), dtype=bool)
@@ -172,13 +188,13 @@ def feature_tensor(
     out = np.zeros((batch, width, len(FEATURES)), dtype=np.float32)
     safe = np.maximum(candidates, 0)
     valid = candidates >= 0
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, np.ndarray] = {}  # feature name -> (batch, C) candidate values
+    for name, values in context.items():
+        columns[name] = np.take_along_axis(np.asarray(values), safe, axis=1)
     for signal, scores in signals.items():
-        columns[f"{signal}_z"] = zscores(scores, allowed)
-        columns[f"{signal}_rank"] = rank_features(scores, allowed)
-    columns.update(context)
+        columns[f"{signal}_z"] = zscores(scores, allowed, candidates)
+        columns[f"{signal}_rank"] = rank_features(scores, allowed, candidates)
     for f, name in enumerate(FEATURES):
         if name in columns:
-            values = np.take_along_axis(np.asarray(columns[name]), safe, axis=1)
-            out[:, :, f] = np.where(valid, values, 0.0)
+            out[:, :, f] = np.where(valid, columns[name], 0.0)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from serving.client import LLMConfig, complete_json
+from serving.prompts import PromptLibrary
 
 PROMPT = "candidates"
 RECENT = 5  # history titles shown to the LLM
@@ -38,8 +39,6 @@ def describe_fitting_products(
 
     Raises serving.client.LLMError when the server is down, slow or answers off-schema.
     """
-    from agent.prompts import PromptLibrary
-
     prompt = PromptLibrary().get(PROMPT)
     history = "\n".join(f"- {title[:120]}" for title in list(titles)[-RECENT:]) or "- (none)"
     messages = prompt.render(history=history, message=message.strip())

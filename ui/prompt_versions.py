@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from agent.prompts import FILE_PATTERN, Prompt, PromptError, PromptLibrary, parse_prompt
+from serving.prompts import FILE_PATTERN, Prompt, PromptError, PromptLibrary, parse_prompt
 
 NOTE_KEY = "note"
 

@@ -13,8 +13,8 @@ import gradio as gr
 
 from agent.agent import ShoppingAgent
 from agent.conversations import DEFAULT_DIR, Script, evaluate, load_scripts
-from agent.prompts import PromptError
 from api.runtime import Runtime
+from serving.prompts import PromptError
 from ui.prompt_versions import PromptStore
 
 VERSION_HEADERS = ["version", "note", "description"]

@@ -16,13 +16,13 @@ import pytest
 import uvicorn
 
 from agent.agent import AgentConfig, ShoppingAgent
-from agent.prompts import PROMPTS_DIR, PromptLibrary
 from agent.services import Services
 from api.app import create_app
 from api.events import EventLog
 from api.runtime import Runtime
 from catalog.dataset import Dataset
 from longtail.settings import Settings
+from serving.prompts import PROMPTS_DIR, PromptLibrary
 from tests.agent.fakes import OverlapRanker
 from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API tests)
     STAFF,

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.prompts import PROMPTS_DIR, PromptError, PromptLibrary
 from api.runtime import Runtime
+from serving.prompts import PROMPTS_DIR, PromptError, PromptLibrary
 from tests.api.conftest import STAFF
 from tests.ui.conftest import LiveServer
 from ui.cards import TAIL_BADGE, card_html

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.prompts import PROMPTS_DIR, PromptError, PromptLibrary, parse_prompt
+from serving.prompts import PROMPTS_DIR, PromptError, PromptLibrary, parse_prompt
 
 GOOD = """---
 description: test
