@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.common import bench_catalog, write_result
 from longtail.runtime import go_offline
 from longtail.settings import Settings
-from retrieval.encoders import SentenceTransformerEncoder, product_text
+from retrieval.encoders import build_encoder, product_text
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
 
@@ -32,7 +32,7 @@ def main() -> None:
 
     dataset = bench_catalog(args.items)
     settings = Settings()
-    encoder = SentenceTransformerEncoder(batch_size=settings.encoder.batch_size)
+    encoder = build_encoder(settings.encoder)  # the configured encoder (default: onnx)
     texts = [product_text(p, settings.encoder.template) for p in dataset.products]
     encoder.encode(texts[:64])  # warm-up: first-call allocations are nobody's cost
 
@@ -54,6 +54,7 @@ def main() -> None:
         "items": len(texts),
         "repeats": args.repeats,
         "encoder": encoder.name,
+        "encoder_kind": settings.encoder.kind,
         "encoder_batch_size": settings.encoder.batch_size,
         "store_batch_size": settings.store.batch_size,
         "encoder_texts_per_second": [round(v, 1) for v in raw],

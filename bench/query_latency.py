@@ -3,7 +3,7 @@
 Times, per query, each part of a search and the whole of it, against the floor: a
 brute-force numpy scan (filter mask, dot products, top-k) over the same vectors:
 
-    encode        the query text through the packaged MiniLM
+    encode        the query text through the configured encoder (default: MiniLM on ONNX)
     dense         Retriever.search(vector, k=50, filters): the filtered Chroma query as
                   search runs it (embedded PersistentClient), mask and bookkeeping
     chroma_where  the same query through Chroma's metadata `where` filter instead
@@ -37,7 +37,7 @@ from bench.common import (
 from catalog.demo_vocabulary import CATEGORIES
 from longtail.runtime import go_offline
 from longtail.settings import Settings
-from retrieval.encoders import Encoder, SentenceTransformerEncoder, product_text
+from retrieval.encoders import Encoder, build_encoder, product_text
 from retrieval.filters import SearchFilters
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
@@ -160,7 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     go_offline()
     settings = Settings()
-    encoder = SentenceTransformerEncoder(batch_size=settings.encoder.batch_size)
+    encoder = build_encoder(settings.encoder)  # the configured encoder (default: onnx)
     rows = [bench_size(n, encoder, settings, args) for n in args.sizes]
     for row in rows:
         print(
@@ -168,7 +168,15 @@ def main() -> None:
             f"p95 {row['hybrid']['p95_ms']} ms; dense p50 {row['dense']['p50_ms']} ms; "
             f"numpy p50 {row['numpy_scan']['p50_ms']} ms"
         )
-    path = write_result("query_latency", {"k": K, "filters": "category + max_price", "sizes": rows})
+    path = write_result(
+        "query_latency",
+        {
+            "k": K,
+            "filters": "category + max_price",
+            "encoder_kind": settings.encoder.kind,
+            "sizes": rows,
+        },
+    )
     print(f"wrote {path}")
 
 
