@@ -14,11 +14,13 @@ from longtail.settings import Settings
 from serving.client import LLMConfig, chat_model, server_flavor
 
 
-def open_services(settings: Settings, data_dir: Path) -> Services:
+def open_services(settings: Settings, data_dir: Path, rank_workers: int = 0) -> Services:
     """The hybrid ranker (needs `longtail ingest` and `longtail train --models hybrid`), its
-    retriever for search_products, and the trained CF model for similar_items if present."""
+    retriever for search_products, and the trained CF model for similar_items if present.
+    With `rank_workers`, requests are ranked in that many worker processes (RankerPool)."""
     from ranking.artifacts import load_trained
     from ranking.hybrid_ranker import HybridRanker
+    from ranking.ranker_pool import RankerPool
     from ranking.scorer import ScorerError
 
     ranker = HybridRanker.open(settings, data_dir)
@@ -28,7 +30,8 @@ def open_services(settings: Settings, data_dir: Path) -> Services:
             cf = load_trained(settings.home, ranker.dataset, "cf")
         except ScorerError:
             cf = None
-    return Services(ranker=ranker, search=ranker.retriever, cf=cf)  # type: ignore[arg-type]
+    ranks = RankerPool(ranker, settings, data_dir, rank_workers) if rank_workers else ranker
+    return Services(ranker=ranks, search=ranker.retriever, cf=cf)  # type: ignore[arg-type]
 
 
 def agent_chat_model(config: LLMConfig, timeout_s: float) -> BaseChatModel:

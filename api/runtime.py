@@ -60,7 +60,7 @@ class Runtime:
         """The production agent over `data_dir` (ingested and trained), events on disk."""
         from agent.build import build_agent, open_services
 
-        services = open_services(settings, data_dir)
+        services = open_services(settings, data_dir, settings.api.rank_worker_count())
         agent = build_agent(services, llm_config, timeout_s=settings.api.turn_timeout_s)
         return cls(settings, agent, EventLog(events_path(settings)), llm_config)
 
@@ -97,6 +97,12 @@ class Runtime:
         variant = copy.copy(self.agent)
         variant.config = replace(self.agent.config, **config)
         return variant
+
+    def close(self) -> None:
+        """Stop what the runtime started: the ranking worker processes, if any."""
+        close = getattr(self.agent.services.ranker, "close", None)
+        if close is not None:
+            close()
 
     def llm_health(self, max_age_s: float = 10.0) -> dict[str, object]:
         """The LLM's health (cached a few seconds; /healthz may be polled often)."""

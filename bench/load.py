@@ -10,9 +10,10 @@ Three phases, each bounded in requests and in seconds:
 Each phase reports throughput, p50/p95/p99 latency, the status codes and the error rate
 (anything but 2xx), and the 1-minute load average sampled every second during the phase
 (the machine is shared). The recommend phase runs `--repeats` times and reports the median
-of each figure (errors are summed). Its baseline, measured in the same run on the same
-requests, is a server whose encoder is torch (`encoder.kind=sentence-transformers`)
-instead of ONNX Runtime: the ratio says what the ONNX query path buys under load.
+of each figure (errors are summed). Its baselines, measured in the same run on the same
+requests, are the server as it was before ranking workers and the ONNX encoder (ranking
+in the server process, `api.rank_workers=0`, with the torch encoder), and the same with
+the ONNX encoder: the ratios say what each change buys under load.
 The server is this process's child on 127.0.0.1 with its own event log; the per-client
 chat rate limit is lifted for it (one client sends everything).
 Needs the demo store prepared (`longtail demo --no-serve`):
@@ -56,6 +57,11 @@ MESSAGES = [
     "travel pillow",
     "",
 ]
+# Same-run baselines: ranking inside the server process, with each encoder.
+BASELINES = {
+    "recommend_in_process_torch_encoder": "sentence-transformers",
+    "recommend_in_process": "onnx",
+}
 CHAT = ["a tent for two under $200", "cheaper please", "more like #1"]
 
 
@@ -66,16 +72,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(llm: bool, events_dir: Path, encoder: str | None = None) -> Iterator[str]:
+def server(llm: bool, events_dir: Path, overrides: dict[str, str] | None = None) -> Iterator[str]:
     """`longtail serve` on a free loopback port; yields its base URL once /healthz answers.
-    `encoder` overrides encoder.kind."""
+    `overrides` are extra LONGTAIL_* environment settings."""
     port = free_port()
     env = {
         **os.environ,
         "LONGTAIL_API__EVENTS_DB": str(events_dir / f"events-{port}.sqlite3"),
         "LONGTAIL_API__CHAT_BURST": "100000",
         "LONGTAIL_API__CHAT_RATE_PER_MINUTE": "1000000",
-        **({"LONGTAIL_ENCODER__KIND": encoder} if encoder else {}),
+        **(overrides or {}),
     }
     args = [sys.executable, "-m", "longtail", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
@@ -244,9 +250,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=4, help="concurrent shoppers")
     parser.add_argument("--requests", type=int, default=1200, help="recommend requests a run")
     parser.add_argument("--repeats", type=int, default=3, help="recommend runs (median kept)")
-    parser.add_argument(
-        "--no-baseline", action="store_true", help="skip the torch-encoder baseline server"
-    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the two baseline servers")
     parser.add_argument("--chat-turns", type=int, default=3, help="chat turns per session")
     parser.add_argument("--llm-sessions", type=int, default=4, help="shoppers, LLM phase")
     parser.add_argument("--llm-turns", type=int, default=1, help="turns per shopper, LLM phase")
@@ -275,10 +279,11 @@ def main() -> None:
             ]
             return median_phase(runs)
 
-        if not args.no_baseline:
-            with server(False, Path(events), encoder="sentence-transformers") as url:
-                phases["recommend_torch_encoder"] = recommend(url, 1)
-            print("recommend_torch_encoder", phases["recommend_torch_encoder"], flush=True)
+        for name, kind in BASELINES.items() if not args.no_baseline else ():
+            overrides = {"LONGTAIL_API__RANK_WORKERS": "0", "LONGTAIL_ENCODER__KIND": kind}
+            with server(False, Path(events), overrides) as url:
+                phases[name] = recommend(url, 1)
+            print(name, phases[name], flush=True)
         with server(llm=False, events_dir=Path(events)) as url:
             phases["recommend"] = recommend(url, args.repeats)
             print("recommend", phases["recommend"], flush=True)
@@ -295,17 +300,23 @@ def main() -> None:
                 phases["chat_llm"]["llm"] = health
                 print("chat_llm", phases["chat_llm"], flush=True)
     rec = phases["recommend"]
-    baseline = phases.get("recommend_torch_encoder")
+    ratios = {
+        f"recommend_throughput_ratio_to_{name}": (
+            round(rec["throughput_rps"] / phases[name]["throughput_rps"], 2)
+            if name in phases
+            else None
+        )
+        for name in BASELINES
+    }
     path = write_result(
         "load",
         {
             "data": str(data),
-            "server": "longtail serve, one uvicorn process, loopback",
+            "server": "longtail serve: one uvicorn process and its ranking workers, loopback",
             "encoder": settings.encoder.kind,
+            "rank_workers": settings.api.rank_worker_count(),
             "chat_concurrency": settings.api.chat_concurrency,
-            "recommend_throughput_ratio_to_torch_encoder": (
-                round(rec["throughput_rps"] / baseline["throughput_rps"], 2) if baseline else None
-            ),
+            **ratios,
             "target": "recommend >= 50 req/s, p95 < 200 ms, zero errors",
             "target_met": rec["throughput_rps"] >= 50 and rec["p95_ms"] < 200 and not rec["errors"],
             "phases": phases,

@@ -245,12 +245,23 @@ def run_evaluation(
     if hybrid and llm_users > 0:
         if describe is None:
             raise ValueError("llm_users needs a describe() function that calls the LLM")
-        sampled, signals, failed = llm_signals(split, seed, llm_users, describe)
+        # As many validation requests get LLM candidates too, before anything is fitted:
+        # the combiner learns the LLM features' weights from them instead of fixing them.
+        validation = [h for h, _ in split.training.validation]
+        learned, split.training.validation_signals, failed_validation = llm_signals(
+            split, validation, seed, llm_users, describe, desc="LLM candidates (validation)"
+        )
+        histories = [q.history for q in split.test]
+        sampled, signals, failed = llm_signals(
+            split, histories, seed, llm_users, describe, desc="LLM candidates (test)"
+        )
         groups[f"{int(sampled.sum())} users with LLM candidates"] = sampled
         result.notes.append(
             f"LLM-generated candidates ran for {int(sampled.sum())} seeded test users only "
             f"(--llm-users {llm_users}; {failed} LLM calls failed and fell back to no LLM "
-            "candidates); the group table compares `hybrid` and `hybrid-no-llm` on them."
+            "candidates); the group table compares `hybrid` and `hybrid-no-llm` on them. "
+            f"The combiner learned the LLM features' weights from {int(learned.sum())} "
+            f"validation requests with LLM candidates ({failed_validation} calls failed)."
         )
     elif hybrid:
         result.notes.append(
@@ -266,11 +277,16 @@ def run_evaluation(
 
 
 def llm_signals(
-    split: Split, seed: int, users: int, describe: Callable[[Sequence[str]], list[str]]
+    split: Split,
+    histories: Sequence[np.ndarray],
+    seed: int,
+    users: int,
+    describe: Callable[[Sequence[str]], list[str]],
+    desc: str = "LLM candidates",
 ) -> tuple[np.ndarray, dict[bytes, dict[str, np.ndarray]], int]:
-    """The `llm` signal row for `users` seeded test queries: each item's best cosine to the
-    LLM's descriptions, in the content component's vector space. Returns (mask, rows, failures).
-    """
+    """The `llm` signal row for `users` seeded requests among `histories`: each item's best
+    cosine to the LLM's descriptions, in the content component's vector space.
+    Returns (mask over `histories`, rows keyed by history bytes, failures)."""
     from ranking.content import load_encoder
     from ranking.hybrid import COMPONENTS
     from serving.client import LLMError
@@ -279,13 +295,13 @@ def llm_signals(
     vectors = content.item_vectors  # type: ignore[attr-defined]
     encoder = load_encoder("")
     rng = np.random.default_rng(seed)
-    chosen = np.sort(rng.choice(len(split.test), size=min(users, len(split.test)), replace=False))
-    mask = np.zeros(len(split.test), dtype=bool)
+    chosen = np.sort(rng.choice(len(histories), size=min(users, len(histories)), replace=False))
+    mask = np.zeros(len(histories), dtype=bool)
     rows: dict[bytes, dict[str, np.ndarray]] = {}
     failed = 0
     products = split.training.products
-    for index in tqdm(chosen, desc="LLM candidates"):
-        history = split.test[index].history
+    for index in tqdm(chosen, desc=desc):
+        history = histories[index]
         try:
             texts = describe([products[i].title for i in history])
         except LLMError:

@@ -208,6 +208,21 @@ class ApiSettings(BaseModel):
     chat_concurrency: int = Field(
         2, ge=1, description="agent turns run at once; more wait in a queue"
     )
+    rank_workers: int = Field(
+        -1,
+        ge=-1,
+        le=64,
+        description="processes that rank requests beside the server process: -1 one per core "
+        "when there are at least 2, else none; 0 rank inside the server process",
+    )
+
+    def rank_worker_count(self) -> int:
+        """`rank_workers` resolved: -1 becomes the core count (0 on a single core)."""
+        if self.rank_workers >= 0:
+            return self.rank_workers
+        cores = os.cpu_count() or 1
+        return cores if cores >= 2 else 0
+
     chat_queue_timeout_s: float = Field(
         60.0, gt=0, description="seconds a chat request may wait for a turn before a 503"
     )

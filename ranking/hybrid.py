@@ -10,7 +10,7 @@ same model at request time, with a chat message, filters and item ids.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -139,7 +139,7 @@ class HybridScorer(Scorer):
         self.set_catalog(data)
         self.combiner = Combiner(self.active_features())
         if data.validation:
-            self._fit_combiner(data.validation)
+            self._fit_combiner(data.validation, data.validation_signals)
         return self
 
     def set_catalog(self, data: TrainingData) -> None:
@@ -157,16 +157,25 @@ class HybridScorer(Scorer):
         )
         self.tail = tail_mask(counts)
 
-    def _fit_combiner(self, validation: list[tuple[np.ndarray, int]]) -> None:
-        """Listwise logistic regression on the validation requests whose target is a candidate."""
+    def _fit_combiner(
+        self,
+        validation: list[tuple[np.ndarray, int]],
+        request_signals: dict[bytes, dict[str, np.ndarray]] | None = None,
+    ) -> None:
+        """Listwise logistic regression on the validation requests whose target is a candidate.
+
+        Requests with `request_signals` (LLM candidates) are featurised with them, one at a
+        time, so the weights of those signals are learned rather than fixed.
+        """
         blocks, masks, targets = [], [], []
-        for start in tqdm(
-            range(0, len(validation), BATCH), desc="hybrid: combiner features", leave=False
-        ):
-            chunk = validation[start : start + BATCH]
-            histories = [h for h, _ in chunk]
-            candidates, _, features = self._candidates(histories, {})
-            for row, (_, target) in enumerate(chunk):
+        histories = [h for h, _ in validation]
+        chunks = self._request_chunks(
+            histories, request_signals or {}, progress="hybrid: combiner features"
+        )
+        for positions, extra in chunks:
+            candidates, _, features = self._candidates([histories[i] for i in positions], extra)
+            for row, i in enumerate(positions):
+                target = validation[i][1]
                 hit = np.flatnonzero(candidates[row] == target)
                 if len(hit):
                     blocks.append(features[row])
@@ -275,16 +284,8 @@ class HybridScorer(Scorer):
         floor = -2.0 + popularity / max(float(popularity.max()), 1e-9)
         out = np.tile(floor.astype(np.float32), (len(histories), 1))
         missing = [np.asarray(h) for h in histories if np.asarray(h).tobytes() not in self._memo]
-        plain = [h for h in missing if h.tobytes() not in self.request_signals]
-        chunks: list[tuple[list[np.ndarray], dict[str, np.ndarray]]] = [
-            (plain[start : start + BATCH], {}) for start in range(0, len(plain), BATCH)
-        ]
-        chunks += [
-            ([h], {k: v[None, :] for k, v in self.request_signals[h.tobytes()].items()})
-            for h in missing
-            if h.tobytes() in self.request_signals
-        ]
-        for chunk, extra in chunks:
+        for positions, extra in self._request_chunks(missing, self.request_signals):
+            chunk = [missing[i] for i in positions]
             candidates, _, features = self._candidates(chunk, extra)
             scores = self.combiner.score(features)
             for row, history in enumerate(chunk):
@@ -295,6 +296,23 @@ class HybridScorer(Scorer):
             order = self._order(items, scores, self.tail_knob, KEEP)
             out[row, items[order]] = np.arange(len(order), 0, -1, dtype=np.float32)
         return out
+
+    @staticmethod
+    def _request_chunks(
+        histories: Sequence[np.ndarray],
+        request_signals: dict[bytes, dict[str, np.ndarray]],
+        progress: str | None = None,
+    ) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+        """Positions of `histories` in batches of BATCH, except those with their own signal
+        rows: alone, with those rows as `extra` (a batch shares one set of extra rows)."""
+        own = [np.asarray(h).tobytes() in request_signals for h in histories]
+        plain = [i for i, has in enumerate(own) if not has]
+        starts = range(0, len(plain), BATCH)
+        for start in tqdm(starts, desc=progress, leave=False) if progress else starts:
+            yield plain[start : start + BATCH], {}
+        for i in (i for i, has in enumerate(own) if has):
+            rows = request_signals[np.asarray(histories[i]).tobytes()]
+            yield [i], {k: v[None, :] for k, v in rows.items()}
 
     # -------------------------------------------------------------- persistence
     def save(self, folder: Path, fingerprint: str = "") -> None:

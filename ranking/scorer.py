@@ -28,13 +28,16 @@ class ScorerError(LongtailError):
 class TrainingData:
     """What a scorer may learn from: the catalog and training sequences, never test targets.
 
-    `validation` holds (history, target) pairs for tuning and early stopping only.
+    `validation` holds (history, target) pairs for tuning and early stopping only;
+    `validation_signals` adds request-time signal rows (LLM candidates) for some of them,
+    keyed by the history's bytes, so that a model can learn what those signals are worth.
     """
 
     products: list[Product]
     sequences: list[np.ndarray]  # per user: item indices, oldest first
     events: list[np.ndarray] = field(default_factory=list)  # per user: event codes, aligned
     validation: list[tuple[np.ndarray, int]] = field(default_factory=list)
+    validation_signals: dict[bytes, dict[str, np.ndarray]] = field(default_factory=dict)
     fingerprint: str = ""  # of the catalog and log the data came from
 
     @property

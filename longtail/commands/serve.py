@@ -55,44 +55,56 @@ def run_server(
 ) -> None:
     """Start the LLM (unless `no_llm` or a URL is given), open `data`, print the URLs and
     serve until interrupted; shared by `longtail serve` and `longtail demo`."""
-    import uvicorn
-
-    from api.app import create_app
     from api.runtime import Runtime
     from longtail.commands.llm import chosen_llm
 
-    api = settings.api
-    host = host or api.host
-    port = port or api.port
+    host = host or settings.api.host
+    port = port or settings.api.port
     with chosen_llm(settings, no_llm=no_llm, url=llm_url) as llm_config:
-        with err.status(f"opening {data}"):
+        workers = settings.api.rank_worker_count()
+        opening = f"opening {data}" + (f" ({workers} ranking workers)" if workers else "")
+        with err.status(opening):
             rt = Runtime.open(settings, data, llm_config)
-        with err.status("warming up the ranker"):
-            warm_up(rt)
-        app = create_app(rt)
-        url = f"http://{host}:{port}"
-        err.print(f"shopper chat  {url}/chat/   (widget: {url}/widget/)")
-        staff = rt.staff
-        if staff is not None and staff.enabled:
-            err.print(f"staff console {url}/console/   prompt studio {url}/studio/")
-            if staff.generated:
-                err.print(
-                    f"staff login: {staff.user} / {staff.password}  (generated for this run; "
-                    f"set {api.staff_password_env} to choose one)"
-                )
-        else:
-            err.print("staff screens off: production mode needs staff credentials in the env")
-        err.print(f"REST API      {url}/docs")
-        if host not in LOOPBACK:
-            err.print(f"[yellow]listening on {host}: reachable beyond this machine[/yellow]")
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        try:
+            with err.status("warming up the ranker"):
+                warm_up(rt)
+            _serve(rt, settings, host, port)
+        finally:
+            rt.close()
+
+
+def _serve(rt: Runtime, settings: Settings, host: str, port: int) -> None:
+    """Print where everything is and serve `rt` until interrupted."""
+    import uvicorn
+
+    from api.app import create_app
+
+    api = settings.api
+    app = create_app(rt)
+    url = f"http://{host}:{port}"
+    err.print(f"shopper chat  {url}/chat/   (widget: {url}/widget/)")
+    staff = rt.staff
+    if staff is not None and staff.enabled:
+        err.print(f"staff console {url}/console/   prompt studio {url}/studio/")
+        if staff.generated:
+            err.print(
+                f"staff login: {staff.user} / {staff.password}  (generated for this run; "
+                f"set {api.staff_password_env} to choose one)"
+            )
+    else:
+        err.print("staff screens off: production mode needs staff credentials in the env")
+    err.print(f"REST API      {url}/docs")
+    if host not in LOOPBACK:
+        err.print(f"[yellow]listening on {host}: reachable beyond this machine[/yellow]")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def warm_up(rt: Runtime) -> None:
-    """One ranking with a message and a history before the first shopper: it loads the
-    query encoder and the intent model, which would otherwise cost the first requests
-    seconds (and time out under load)."""
-    from ranking.request import RankRequest
+    """One ranking before the first shopper (see ranking.ranker_pool.warm_up); a pool's
+    workers are warmed as they start."""
+    from ranking.hybrid_ranker import HybridRanker
+    from ranking.ranker_pool import warm_up as warm_ranker
 
-    first = rt.dataset.item_ids[0]
-    rt.agent.services.ranker.rank(RankRequest(history=(first,), message="warm up", k=1))
+    ranker = rt.agent.services.ranker
+    if isinstance(ranker, HybridRanker):
+        warm_ranker(ranker)

@@ -89,7 +89,7 @@ def test_targets_say_met_missed_and_unreachable() -> None:
     assert np.isclose(rows["tail_recall@10"]["change"], 0.2)
 
 
-def test_llm_candidates_reach_the_sampled_users_only() -> None:
+def test_llm_candidates_reach_the_sampled_users_only_and_their_weights_are_learned() -> None:
     asked: list[list[str]] = []
 
     def describe(titles: list[str]) -> list[str]:  # stands in for the LLM call
@@ -102,8 +102,11 @@ def test_llm_candidates_reach_the_sampled_users_only() -> None:
         result = run_evaluation(
             small_demo(), ["hybrid", "hybrid-no-llm"], seed=3, llm_users=10, describe=describe
         )
-    assert len(asked) == 10
+    assert len(asked) == 20  # 10 seeded validation requests, then 10 seeded test users
     group = "10 users with LLM candidates"
     assert result.group_queries[group] == 10
     assert all(group in m.groups for m in result.models)
-    assert any("--llm-users 10" in note for note in result.notes)
+    assert any("--llm-users 10" in note and "from 10 validation" in note for note in result.notes)
+    hybrid, no_llm = ({w["feature"]: w for w in m.weights} for m in result.models)
+    assert hybrid["llm_z"]["learned"] and hybrid["llm_rank"]["learned"]
+    assert "llm_z" not in no_llm

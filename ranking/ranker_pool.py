@@ -1,0 +1,111 @@
+"""Ranking in worker processes, so that one API process uses every core.
+
+A ranking request is mostly Python and small numpy work under the GIL, so the threads of
+one process rank about one request at a time: on this 2-core machine one `longtail serve`
+process answered 36-55 `/v1/recommend` requests a second, two processes together 72
+(bench/load.py). `RankerPool` keeps the agent's `Ranker` interface: `dataset` and
+`product()` are answered in this process by a local `HybridRanker`, `rank()` by one of
+`workers` spawned processes that each open their own `HybridRanker` over the same data
+(the store is only read while serving). A worker that dies is replaced: the pool is
+rebuilt and the request tried once more.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from catalog.dataset import Dataset
+from catalog.models import Product
+from longtail.settings import Settings
+from ranking.hybrid_ranker import HybridRanker
+from ranking.request import RankRequest, RankResult
+
+log = logging.getLogger("longtail.ranking")
+
+_worker: HybridRanker | None = None  # the ranker of this worker process
+
+
+def _open_worker(settings: Settings, data_dir: Path) -> None:
+    global _worker
+    _worker = HybridRanker.open(settings, data_dir)
+    warm_up(_worker)
+
+
+def _rank(request: RankRequest) -> RankResult:
+    assert _worker is not None, "the pool's initializer opens the ranker"
+    return _worker.rank(request)
+
+
+def _ready() -> bool:
+    return _worker is not None
+
+
+def warm_up(ranker: HybridRanker) -> None:
+    """One ranking with a message and a history: it loads the query encoder and the intent
+    model, which would otherwise cost the first shoppers seconds (and time out under load)."""
+    first = ranker.dataset.item_ids[0]
+    ranker.rank(RankRequest(history=(first,), message="warm up", k=1))
+
+
+class RankerPool:
+    """`rank()` in `workers` processes; everything else from `local` in this process."""
+
+    def __init__(
+        self, local: HybridRanker, settings: Settings, data_dir: Path, workers: int
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"a ranker pool needs at least 1 worker, got {workers}")
+        self.local = local
+        self.settings = settings
+        self.data_dir = data_dir
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._pool = self._start()
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.local.dataset
+
+    def product(self, item_id: str) -> Product:
+        return self.local.product(item_id)
+
+    def rank(self, request: RankRequest) -> RankResult:
+        """Ranked by a worker; its RankingError or StoreUnavailable is raised here as is."""
+        pool = self._pool
+        try:
+            return pool.submit(_rank, request).result()
+        except BrokenProcessPool:
+            log.warning("a ranking worker died; starting %d new ones", self.workers)
+            return self._restart(pool).submit(_rank, request).result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the parent holds threads (torch, ONNX Runtime, the server's).
+        pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_open_worker,
+            initargs=(self.settings, self.data_dir),
+        )
+        # Workers are spawned on demand; asking all at once starts (and warms) every one
+        # now instead of under the first shoppers' requests. An error opening the data is
+        # raised here, at start.
+        futures = [pool.submit(_ready) for _ in range(self.workers)]
+        done, _ = wait(futures)
+        for future in done:
+            future.result()
+        return pool
+
+    def _restart(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is broken:  # another request may have restarted it already
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start()
+            return self._pool
