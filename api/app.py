@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,9 +24,22 @@ log = logging.getLogger("longtail.api")
 MAX_BODY_BYTES = 1_000_000
 
 
-def create_app(rt: Runtime, screens: bool = True) -> FastAPI:
-    """The API over `rt`; with `screens`, the Gradio shopper chat, console and studio too."""
+def create_app(rt: Runtime, screens: bool = True, owns_runtime: bool = False) -> FastAPI:
+    """The API over `rt`; with `screens`, the Gradio shopper chat, console and studio too.
+
+    With `owns_runtime` the app closes `rt` (its ranking workers) when the server shuts
+    down: uvicorn ends a SIGTERM'd process by re-raising the signal once the app has shut
+    down, so code after `uvicorn.run` does not run then.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_runtime:
+            rt.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="longtail",
         version=__version__,
         description="A conversational shopping assistant that finds the right lesser-known "

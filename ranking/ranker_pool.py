@@ -12,12 +12,17 @@ rebuilt and the request tried once more.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+
+from tqdm import tqdm
 
 from catalog.dataset import Dataset
 from catalog.models import Product
@@ -32,8 +37,21 @@ _worker: HybridRanker | None = None  # the ranker of this worker process
 
 def _open_worker(settings: Settings, data_dir: Path) -> None:
     global _worker
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    # tqdm's default lock is a multiprocessing semaphore that a worker ended with its server
+    # never releases (the resource tracker then warns of a leak on every stop).
+    tqdm.set_lock(threading.RLock())
     _worker = HybridRanker.open(settings, data_dir)
     warm_up(_worker)
+
+
+def _exit_with_parent() -> None:
+    """A worker whose server was killed (kill -9 gives it no chance to stop its pool) would
+    wait for work forever: end it as soon as the parent process is gone."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
 
 
 def _rank(request: RankRequest) -> RankResult:
@@ -65,7 +83,7 @@ class RankerPool:
         self.data_dir = data_dir
         self.workers = workers
         self._lock = threading.Lock()
-        self._pool = self._start()
+        self._pool: ProcessPoolExecutor | None = self._start()
 
     @property
     def dataset(self) -> Dataset:
@@ -77,6 +95,8 @@ class RankerPool:
     def rank(self, request: RankRequest) -> RankResult:
         """Ranked by a worker; its RankingError or StoreUnavailable is raised here as is."""
         pool = self._pool
+        if pool is None:
+            raise RuntimeError("the ranker pool is closed")
         try:
             return pool.submit(_rank, request).result()
         except BrokenProcessPool:
@@ -84,7 +104,13 @@ class RankerPool:
             return self._restart(pool).submit(_rank, request).result()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            # Collect the executor's queues now so that their semaphores are unlinked:
+            # left to interpreter exit, the resource tracker reports them as leaked.
+            del pool
+            gc.collect()
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent holds threads (torch, ONNX Runtime, the server's).

@@ -80,7 +80,7 @@ def _serve(rt: Runtime, settings: Settings, host: str, port: int) -> None:
     from api.app import create_app
 
     api = settings.api
-    app = create_app(rt)
+    app = create_app(rt, owns_runtime=True)
     url = f"http://{host}:{port}"
     err.print(f"shopper chat  {url}/chat/   (widget: {url}/widget/)")
     staff = rt.staff

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from ranking.combiner import FIXED_WEIGHTS, Combiner
 from ranking.hybrid import HybridScorer
 from ranking.hybrid_features import FEATURES
 from ranking.hybrid_ranker import HybridRanker, RankingError
+from ranking.ranker_pool import RankerPool
 from ranking.request import RankRequest
 from ranking.tail_rerank import suppress_duplicates, tail_order
 from retrieval.encoders import SentenceTransformerEncoder
@@ -96,8 +100,9 @@ def test_an_ablation_drops_its_features_and_candidates() -> None:
 
 
 @pytest.fixture(scope="module")
-def ranker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HybridRanker]:
-    """A small demo store, ingested into embedded Chroma and trained as `longtail train` does."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Path]]:
+    """A small demo store, ingested into embedded Chroma and trained as `longtail train` does:
+    (settings, dataset folder)."""
     home = tmp_path_factory.mktemp("hybrid-home")
     folder = tmp_path_factory.mktemp("hybrid-demo")
     with pytest.MonkeyPatch.context() as patch:
@@ -115,7 +120,12 @@ def ranker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HybridRanker]:
         training = serving_training_data(dataset)
         scorer = registry.get("hybrid").build(settings.seed).fit(training)
         scorer.save(artifacts_dir(home, dataset.name) / "hybrid", fingerprint=training.fingerprint)
-        yield HybridRanker.open(settings, folder)
+        yield settings, folder
+
+
+@pytest.fixture(scope="module")
+def ranker(served: tuple[Settings, Path]) -> HybridRanker:
+    return HybridRanker.open(*served)
 
 
 def _history(ranker: HybridRanker, n: int = 5) -> tuple[str, ...]:
@@ -197,3 +207,56 @@ def test_the_saved_model_refuses_another_catalog(ranker: HybridRanker, tmp_path:
     ranker.scorer.save(tmp_path / "hybrid", fingerprint="other")
     with pytest.raises(ScorerError, match="retrain"):
         HybridScorer.load(tmp_path / "hybrid", fingerprint="mine")
+
+
+# ------------------------------------------------------------ ranking worker processes
+
+
+@pytest.fixture(scope="module")
+def pool(served: tuple[Settings, Path], ranker: HybridRanker) -> Iterator[RankerPool]:
+    pool = RankerPool(ranker, *served, workers=2)
+    yield pool
+    pool.close()
+
+
+def test_the_pool_ranks_as_the_ranker_does(pool: RankerPool, ranker: HybridRanker) -> None:
+    history = _history(ranker)
+    requests = [
+        RankRequest(history=history, k=10),
+        RankRequest(message="a warm sleeping bag", k=10, filters=SearchFilters(max_price=80)),
+        RankRequest(history=history, message="something for the kitchen", k=5, tail_knob=0.9),
+    ]
+    for request in requests:
+        pooled, local = pool.rank(request), ranker.rank(request)
+        assert [i.item_id for i in pooled.items] == [i.item_id for i in local.items]
+        assert [i.contributions for i in pooled.items] == [i.contributions for i in local.items]
+    assert pool.dataset is ranker.dataset
+    assert pool.product(history[0]) == ranker.product(history[0])
+
+
+def test_a_workers_error_arrives_as_the_same_error(pool: RankerPool) -> None:
+    with pytest.raises(RankingError, match="unknown item id 'no-such-item'"):
+        pool.rank(RankRequest(history=("no-such-item",), k=5))
+
+
+def test_a_dead_worker_is_replaced_and_the_request_answered(
+    pool: RankerPool, ranker: HybridRanker
+) -> None:
+    request = RankRequest(history=_history(ranker), k=5)
+    before = set(pool._pool._processes)  # the executor's own table of worker pids
+    os.kill(next(iter(before)), signal.SIGKILL)
+    time.sleep(0.5)  # let the executor notice
+    result = pool.rank(request)
+    assert [i.item_id for i in result.items] == [i.item_id for i in ranker.rank(request).items]
+    after = set(pool._pool._processes)
+    assert len(after) == 2 and not after & before
+
+
+def test_closing_the_pool_ends_its_processes(
+    served: tuple[Settings, Path], ranker: HybridRanker
+) -> None:
+    pool = RankerPool(ranker, *served, workers=1)
+    processes = list(pool._pool._processes.values())
+    assert processes and all(p.is_alive() for p in processes)
+    pool.close()
+    assert not any(p.is_alive() for p in processes)
