@@ -34,8 +34,9 @@ def evaluate(
         typer.Option(
             "--llm-users",
             min=0,
-            help="give the hybrid models LLM-generated candidates for N seeded test users "
-            "(slow on CPU: ~5 s a user with the embedded LLM); 0 = no LLM",
+            help="give the hybrid models LLM-generated candidates for N seeded test users, "
+            "and for N seeded validation requests to learn their weight (slow on CPU: ~5 s "
+            "a request with the embedded LLM); 0 = no LLM",
         ),
     ] = 0,
     json_output: Annotated[

@@ -56,6 +56,10 @@ COVERAGE: dict[str, list[str]] = {
     "2 artifact that does not match the catalog": [
         "ranking/test_artifacts.py::test_train_saves_models_that_load_only_for_their_catalog",
     ],
+    "2 a ranking worker process dies": [
+        "ranking/test_hybrid.py::test_a_dead_worker_is_replaced_and_the_request_answered",
+        "ranking/test_hybrid.py::test_closing_the_pool_ends_its_processes",
+    ],
     "3 events durable across kill -9": [
         "api/test_event_durability.py::test_kill_9_during_a_burst_loses_no_acknowledged_event",
     ],
