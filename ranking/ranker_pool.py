@@ -1,9 +1,9 @@
 """Ranking in worker processes, so that one API process uses every core.
 
 A ranking request is mostly Python and small numpy work under the GIL, so the threads of
-one process rank about one request at a time: on this 2-core machine one `longtail serve`
-process answered 36-55 `/v1/recommend` requests a second, two processes together 72
-(bench/load.py). `RankerPool` keeps the agent's `Ranker` interface: `dataset` and
+one process rank about one request at a time: on this 2-core machine a `longtail serve`
+that ranks in its own process answered 37-55 `/v1/recommend` requests a second, one with
+two ranking workers 70-76 (bench/load.py, same-run ratio 2.04). `RankerPool` keeps the agent's `Ranker` interface: `dataset` and
 `product()` are answered in this process by a local `HybridRanker`, `rank()` by one of
 `workers` spawned processes that each open their own `HybridRanker` over the same data
 (the store is only read while serving). A worker that dies is replaced: the pool is
