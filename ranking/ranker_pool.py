@@ -3,11 +3,11 @@
 A ranking request is mostly Python and small numpy work under the GIL, so the threads of
 one process rank about one request at a time: on this 2-core machine a `longtail serve`
 that ranks in its own process answered 37-55 `/v1/recommend` requests a second, one with
-two ranking workers 70-76 (bench/load.py, same-run ratio 2.04). `RankerPool` keeps the agent's `Ranker` interface: `dataset` and
-`product()` are answered in this process by a local `HybridRanker`, `rank()` by one of
-`workers` spawned processes that each open their own `HybridRanker` over the same data
-(the store is only read while serving). A worker that dies is replaced: the pool is
-rebuilt and the request tried once more.
+two ranking workers 70-76 (bench/load.py, same-run ratio 2.04). `RankerPool` keeps the
+agent's `Ranker` interface: `dataset` and `product()` are answered in this process by a
+local `HybridRanker`, `rank()` by one of `workers` spawned processes that each open their
+own `HybridRanker` over the same data (the store is only read while serving). A worker
+that dies is replaced: the pool is rebuilt and the request tried once more.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import CancelledError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -93,15 +93,26 @@ class RankerPool:
         return self.local.product(item_id)
 
     def rank(self, request: RankRequest) -> RankResult:
-        """Ranked by a worker; its RankingError or StoreUnavailable is raised here as is."""
-        pool = self._pool
-        if pool is None:
-            raise RuntimeError("the ranker pool is closed")
-        try:
-            return pool.submit(_rank, request).result()
-        except BrokenProcessPool:
-            log.warning("a ranking worker died; starting %d new ones", self.workers)
-            return self._restart(pool).submit(_rank, request).result()
+        """Ranked by a worker; its RankingError or StoreUnavailable is raised here as is.
+        A dead worker costs one retry on a fresh pool."""
+        for attempt in (1, 2):
+            pool = self._pool
+            if pool is None:
+                raise RuntimeError("the ranker pool is closed")
+            try:
+                return pool.submit(_rank, request).result()
+            except (BrokenProcessPool, CancelledError):
+                # CancelledError: queued on the broken pool, then cancelled as it was replaced.
+                if attempt == 2:
+                    raise
+                log.warning("a ranking worker died; starting %d new ones", self.workers)
+                self._restart(pool)
+            except RuntimeError:
+                # "cannot schedule new futures after shutdown": another request replaced
+                # this broken pool just now. Any other RuntimeError is the ranker's own.
+                if pool is self._pool or attempt == 2:
+                    raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def close(self) -> None:
         pool, self._pool = self._pool, None
@@ -129,9 +140,8 @@ class RankerPool:
             future.result()
         return pool
 
-    def _restart(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
             if self._pool is broken:  # another request may have restarted it already
                 broken.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._start()
-            return self._pool

@@ -57,7 +57,7 @@ COVERAGE: dict[str, list[str]] = {
         "ranking/test_artifacts.py::test_train_saves_models_that_load_only_for_their_catalog",
     ],
     "2 a ranking worker process dies": [
-        "ranking/test_hybrid.py::test_a_dead_worker_is_replaced_and_the_request_answered",
+        "ranking/test_hybrid.py::test_a_dead_worker_is_replaced_and_the_requests_answered",
         "ranking/test_hybrid.py::test_closing_the_pool_ends_its_processes",
     ],
     "3 events durable across kill -9": [
