@@ -216,13 +216,6 @@ class ApiSettings(BaseModel):
         "when there are at least 2, else none; 0 rank inside the server process",
     )
 
-    def rank_worker_count(self) -> int:
-        """`rank_workers` resolved: -1 becomes the core count (0 on a single core)."""
-        if self.rank_workers >= 0:
-            return self.rank_workers
-        cores = os.cpu_count() or 1
-        return cores if cores >= 2 else 0
-
     chat_queue_timeout_s: float = Field(
         60.0, gt=0, description="seconds a chat request may wait for a turn before a 503"
     )
@@ -242,6 +235,13 @@ class ApiSettings(BaseModel):
         description="rate-limit by the X-Forwarded-For client address (only behind your own "
         "proxy); otherwise by the connection's address",
     )
+
+    def rank_worker_count(self) -> int:
+        """`rank_workers` resolved: -1 becomes the core count (0 on a single core)."""
+        if self.rank_workers >= 0:
+            return self.rank_workers
+        cores = os.cpu_count() or 1
+        return cores if cores >= 2 else 0
 
 
 class DemoSettings(BaseModel):

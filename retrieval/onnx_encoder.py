@@ -101,9 +101,11 @@ def default_cache_dir() -> Path:
 def _check_sentence_transformer(folder: Path) -> tuple[int, int]:
     """(dimension, max_seq_length) of a Transformer → mean Pooling (→ Normalize) model."""
     try:
-        modules = [m["type"].rsplit(".", 1)[-1] for m in _json(folder / "modules.json")]
-        pooling_dir = next(m["path"] for m in _json(folder / "modules.json") if "Pool" in m["type"])
+        listed = _json(folder / "modules.json")
+        modules = [m["type"].rsplit(".", 1)[-1] for m in listed]
+        pooling_dir = next(m["path"] for m in listed if "Pool" in m["type"])
         pooling = _json(folder / pooling_dir / "config.json")
+        dim = int(pooling["word_embedding_dimension"])
         max_length = int(_json(folder / "sentence_bert_config.json").get("max_seq_length", 512))
     except (OSError, KeyError, StopIteration, ValueError) as exc:
         raise EncoderError(
@@ -115,7 +117,7 @@ def _check_sentence_transformer(folder: Path) -> tuple[int, int]:
             f"encoder.kind=onnx runs mean-pooled Transformer models; {folder} has modules "
             f"{modules}; use encoder.kind=sentence-transformers"
         )
-    return int(pooling["word_embedding_dimension"]), max_length
+    return dim, max_length
 
 
 def _json(path: Path):  # -> the parsed JSON

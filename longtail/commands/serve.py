@@ -100,11 +100,10 @@ def _serve(rt: Runtime, settings: Settings, host: str, port: int) -> None:
 
 
 def warm_up(rt: Runtime) -> None:
-    """One ranking before the first shopper (see ranking.ranker_pool.warm_up); a pool's
-    workers are warmed as they start."""
-    from ranking.hybrid_ranker import HybridRanker
+    """One ranking in this process before the first shopper (ranking.ranker_pool.warm_up):
+    it loads the query encoder that the agent's product search also uses here. A pool's
+    workers warm themselves as they start."""
     from ranking.ranker_pool import warm_up as warm_ranker
 
     ranker = rt.agent.services.ranker
-    if isinstance(ranker, HybridRanker):
-        warm_ranker(ranker)
+    warm_ranker(getattr(ranker, "local", ranker))
