@@ -58,6 +58,9 @@ REDUCED_NOTE = (
 )
 
 
+TOOLS_RESAMPLE_TEMPERATURE = 0.7
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     """Token budgets are per LLM call; at ~12 tokens/s on 2 CPU cores each token is ~80 ms."""
@@ -297,15 +300,19 @@ class ShoppingAgent:
         messages, key = self._render("tools", message=message, **self._context(session))
         history = to_messages(messages)
         model = self.llm.bind_tools(list(tools.values()))
-        for step in range(self.config.tools_max_steps):
+        temperature, resampled = 0.0, False  # tool calls decode greedily, like the intent step
+        for _ in range(self.config.tools_max_steps):
             started = time.perf_counter()
             call = LLMCall(purpose="tools", prompt=key, ms=0.0, ok=False)
             trace.llm_calls.append(call)
-            prefill = self.config.prefill_tool_call and step == 0
+            # Before any tool has answered, llama.cpp is steered into a call with a prefill.
+            prefill = self.config.prefill_tool_call and not trace.tool_calls
             try:
                 self.gate.check()
                 request = [*history, AIMessage(content="<tool_call>\n")] if prefill else history
-                reply = model.invoke(request, max_tokens=self.config.intent_max_tokens * 2)
+                reply = model.invoke(
+                    request, max_tokens=self.config.intent_max_tokens * 2, temperature=temperature
+                )
             except LLMStepError as exc:
                 call.error = str(exc)
                 self._reduce(trace, exc.reason)
@@ -314,11 +321,15 @@ class ShoppingAgent:
                 reason = classify(exc)
                 self.gate.failed(reason)
                 call.error = f"{reason}: {str(exc)[:200]}"
+                if reason == "invalid" and not resampled:
+                    # A malformed call from a small model: greedy would repeat it, a sample may not.
+                    temperature, resampled = TOOLS_RESAMPLE_TEMPERATURE, True
+                    continue
                 self._reduce(trace, reason)
                 break
             finally:
                 call.ms = round((time.perf_counter() - started) * 1000, 2)
-            call.ok = True
+            call.ok, temperature = True, 0.0
             usage = reply.usage_metadata or {}
             call.prompt_tokens = int(usage.get("input_tokens", 0))
             call.completion_tokens = int(usage.get("output_tokens", 0))

@@ -22,6 +22,9 @@ from agent.trace import LLMCall
 from serving.client import json_schema_format
 
 RAW_CHARS = 400
+# llama.cpp parses tool calls itself and answers 500 with one of these when the model's output
+# is not a well-formed call: the model's output failed, not the server.
+MALFORMED_OUTPUT_HINTS = ("does not match the expected", "failed to parse")
 
 
 class LLMStepError(Exception):
@@ -38,6 +41,8 @@ def classify(exc: BaseException) -> str:
     if names & {"APIConnectionError", "ConnectError", "ConnectionError", "LLMUnavailable"}:
         return "down" if getattr(exc, "status", "down") != "slow" else "slow"
     if names & {"JSONDecodeError", "ValidationError", "ValueError"}:
+        return "invalid"
+    if "APIStatusError" in names and any(h in str(exc).lower() for h in MALFORMED_OUTPUT_HINTS):
         return "invalid"
     return "error"
 

@@ -83,7 +83,9 @@ def test_tool_calling_mode_on_llama_cpp(services: Services, llm: LLMConfig) -> N
     assert agent.config.prefill_tool_call  # llama.cpp was detected
     session = agent.new_session()
     result = agent.turn(session, "a headlamp under $80")
-    assert result.trace.llm_calls[0].purpose == "tools" and result.trace.llm_calls[0].ok
+    tools_calls = [c for c in result.trace.llm_calls if c.purpose == "tools"]
+    # One malformed call is resampled (llama.cpp answers 500 for it); then the model must call.
+    assert tools_calls[0].ok or (tools_calls[0].error.startswith("invalid") and tools_calls[1].ok)
     assert result.trace.tool_calls, "the turn called no tool"
     assert result.suggestions
     assert_grounded(agent, result, session)

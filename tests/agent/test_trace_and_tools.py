@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import httpx
+import openai
 import pytest
 from langchain_core.messages import AIMessage
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import TOOLS_RESAMPLE_TEMPERATURE, AgentConfig, ShoppingAgent
+from agent.llm_steps import classify
 from agent.services import Services
 from agent.session import Session
 from agent.tools import RankCandidatesArgs, SearchProductsArgs, Toolbox, ToolError
@@ -113,4 +116,53 @@ def test_tool_calling_mode_survives_arguments_that_break_the_schema(ranker: Over
     result = agent.turn(agent.new_session(), "a tent under $300")
     second_request = llm.calls[1]["messages"]
     assert "invalid arguments" in second_request[-1].content
+    assert result.suggestions and all(s.price <= 300 for s in result.suggestions)
+
+
+def malformed_tool_call_error() -> openai.InternalServerError:
+    """What llama.cpp answers when the model's output is not a well-formed tool call."""
+    message = "The model produced output that does not match the expected peg-native format"
+    request = httpx.Request("POST", "http://127.0.0.1:8080/v1/chat/completions")
+    body = {"error": {"code": 500, "message": message, "type": "server_error"}}
+    response = httpx.Response(500, request=request, json=body)
+    return openai.InternalServerError(f"Error code: 500 - {body}", response=response, body=body)
+
+
+def test_a_malformed_tool_call_is_classified_as_invalid_output() -> None:
+    assert classify(malformed_tool_call_error()) == "invalid"
+    other = malformed_tool_call_error()
+    other.args = ("Error code: 500 - out of memory",)
+    assert classify(other) == "error"
+
+
+def test_a_malformed_tool_call_is_resampled_once(ranker: OverlapRanker) -> None:
+    llm = ScriptedChat(
+        script=[
+            malformed_tool_call_error(),
+            tool_call("rank_candidates", {"query": "tent", "filters": {"max_price": 200}, "k": 3}),
+            "Here you go.",
+        ],
+        calls=[],
+    )
+    agent = ShoppingAgent(Services(ranker=ranker), llm, AgentConfig(mode="tools"))
+    result = agent.turn(agent.new_session(), "tent under 200")
+    first, second = result.trace.llm_calls[:2]
+    assert (first.purpose, first.ok, second.purpose, second.ok) == ("tools", False, "tools", True)
+    assert first.error.startswith("invalid: ")
+    assert [c["temperature"] for c in llm.calls[:2]] == [0.0, TOOLS_RESAMPLE_TEMPERATURE]
+    assert not result.reduced_mode
+    assert result.trace.tool_calls[-1].name == "rank_candidates"
+    assert result.suggestions and all(s.price <= 200 for s in result.suggestions)
+
+
+def test_a_second_malformed_tool_call_falls_back_to_the_plan(ranker: OverlapRanker) -> None:
+    llm = ScriptedChat(
+        script=[malformed_tool_call_error(), malformed_tool_call_error(), "Nice tents."],
+        calls=[],
+    )
+    agent = ShoppingAgent(Services(ranker=ranker), llm, AgentConfig(mode="tools"))
+    result = agent.turn(agent.new_session(), "a tent under $300")
+    assert [c.ok for c in result.trace.llm_calls if c.purpose == "tools"] == [False, False]
+    assert result.reduced_mode and result.trace.reduced_reason == "invalid"
+    assert result.trace.plan == "rank"
     assert result.suggestions and all(s.price <= 300 for s in result.suggestions)
