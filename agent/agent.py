@@ -44,7 +44,9 @@ from agent.trace import CandidateTrace, LLMCall, Suggestion, TurnTrace
 from agent.understanding import merge_intent
 from agent.vocabulary import Vocabulary
 from catalog.models import EVENTS, Product
+from ranking.errors import RankingUnavailable
 from ranking.request import RankedItem
+from retrieval.errors import StoreUnavailable
 from serving.prompts import PromptLibrary
 
 log = logging.getLogger("longtail.agent")
@@ -256,8 +258,11 @@ class ShoppingAgent:
             return items
         except ToolError as exc:
             log.warning("a tool failed in turn %s: %s", trace.turn, exc)
-        except Exception:  # a back-end bug must not end the conversation; it is logged in full
+            if isinstance(exc.__cause__, (StoreUnavailable, RankingUnavailable)):
+                trace.catalog_error = str(exc)
+        except Exception as exc:  # a back-end bug must not end the conversation; logged in full
             log.exception("the plan failed in turn %s", trace.turn)
+            trace.catalog_error = f"{type(exc).__name__}: {exc}"[:300]
         return []
 
     def _rank(self, toolbox: Toolbox, plan: Plan, query: str, k: int) -> list[RankedItem]:
@@ -416,7 +421,7 @@ class ShoppingAgent:
             f"{n}. {s.title} ({_price(s.price)}): {s.explanation}"
             for n, s in enumerate(suggestions, 1)
         )
-        template = _template_intro(plan, suggestions)
+        template = _template_intro(plan, suggestions, trace.catalog_error)
         intro = template
         allowed = list(toolbox.seen_items.values())
         if suggestions and not trace.reduced_mode and self.llm is not None:
@@ -532,10 +537,12 @@ def _facts(product: Product) -> str:
     )
 
 
-def _template_intro(plan: Plan, suggestions: list[Suggestion]) -> str:
+def _template_intro(plan: Plan, suggestions: list[Suggestion], catalog_error: str) -> str:
     wanted = plan.constraints.describe()
     if plan.kind == "details" and suggestions:
         return f"Here is what the catalog says about {suggestions[0].title}:"
+    if not suggestions and catalog_error:  # not the shopper's words: do not ask for others
+        return "I cannot search the catalog right now. Please try again in a moment."
     if not suggestions:
         return (
             f"I found nothing new for {wanted}. Try a wider price range, another brand, "

@@ -17,7 +17,8 @@ from serving.client import LLMConfig, chat_model, server_flavor
 def open_services(settings: Settings, data_dir: Path, rank_workers: int = 0) -> Services:
     """The hybrid ranker (needs `longtail ingest` and `longtail train --models hybrid`), its
     retriever for search_products, and the trained CF model for similar_items if present.
-    With `rank_workers`, requests are ranked in that many worker processes (RankerPool)."""
+    With `rank_workers`, requests are ranked in that many worker processes (RankerPool),
+    each answering within `api.rank_timeout_s`."""
     from ranking.artifacts import load_trained
     from ranking.hybrid_ranker import HybridRanker
     from ranking.ranker_pool import RankerPool
@@ -30,7 +31,11 @@ def open_services(settings: Settings, data_dir: Path, rank_workers: int = 0) -> 
             cf = load_trained(settings.home, ranker.dataset, "cf")
         except ScorerError:
             cf = None
-    ranks = RankerPool(ranker, settings, data_dir, rank_workers) if rank_workers else ranker
+    ranks = (
+        RankerPool(ranker, settings, data_dir, rank_workers, settings.api.rank_timeout_s)
+        if rank_workers
+        else ranker
+    )
     return Services(ranker=ranks, search=ranker.retriever, cf=cf)  # type: ignore[arg-type]
 
 

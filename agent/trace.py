@@ -94,6 +94,7 @@ class TurnTrace(BaseModel):
     grounding: list[Violation] = Field(default_factory=list)  # found in the model's text
     grounding_action: Literal["none", "kept", "repaired", "replaced"] = "none"
     answer: str = ""
+    catalog_error: str = ""  # the ranker or the store failed this turn: why (the answer says so)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     started_at: float = Field(default_factory=time.time)
 

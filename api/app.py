@@ -16,6 +16,7 @@ from api.runtime import Runtime
 from longtail import __version__
 from longtail.errors import LongtailError
 from longtail.runtime import go_offline
+from ranking.errors import RankingUnavailable
 from retrieval.errors import StoreUnavailable
 
 go_offline()  # before Gradio is imported: no analytics, no hub
@@ -50,7 +51,8 @@ def create_app(rt: Runtime, screens: bool = True, owns_runtime: bool = False) ->
     app.include_router(chat.router)
     app.include_router(catalog.router)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StoreUnavailable, _store_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(StoreUnavailable, _unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(RankingUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(LongtailError, _longtail_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
@@ -74,8 +76,8 @@ async def _longtail_error(request: Request, exc: LongtailError) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
-async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
-    """The vector store is down: a retryable 503 that says so, not a 500."""
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The vector store is down or ranking hung: a retryable 503 that says so, not a 500."""
     return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
 

@@ -17,6 +17,7 @@ from api.schemas import (
     history_events,
 )
 from longtail.errors import LongtailError
+from ranking.errors import RankingUnavailable
 from ranking.request import RankRequest
 from retrieval.errors import StoreUnavailable
 from retrieval.filters import SearchFilters
@@ -46,7 +47,7 @@ def recommend(body: RecommendRequest, rt: RuntimeDep) -> RecommendResponse:
     )
     try:
         result = rt.agent.services.ranker.rank(request)
-    except StoreUnavailable:
+    except (StoreUnavailable, RankingUnavailable):
         raise  # a retryable 503 (api.app), not the caller's mistake
     except LongtailError as exc:
         raise HTTPException(422, str(exc)) from None

@@ -215,7 +215,12 @@ class ApiSettings(BaseModel):
         description="processes that rank requests beside the server process: -1 one per core "
         "when there are at least 2, else none; 0 rank inside the server process",
     )
-
+    rank_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="seconds a ranking worker may take for one request; past it the request "
+        "answers 503 and the workers are replaced (only with rank_workers > 0)",
+    )
     chat_queue_timeout_s: float = Field(
         60.0, gt=0, description="seconds a chat request may wait for a turn before a 503"
     )

@@ -16,8 +16,8 @@ import numpy as np
 
 from catalog.dataset import Dataset
 from catalog.models import EVENTS, Product
-from longtail.errors import LongtailError
 from longtail.settings import Settings
+from ranking.errors import RankingError
 from ranking.hybrid import HybridScorer, Ranked
 from ranking.intent import IntentExplanation, IntentScorer
 from ranking.request import SOURCES, RankedItem, RankRequest, RankResult
@@ -31,10 +31,6 @@ DRIVING_ATTENTION = 0.15  # history items with at least this attention are named
 # With a message the shopper has said what they want, so by default the tail knob is gentler
 # (a tail item moves up at most four places instead of 23): exposure without ignoring them.
 MESSAGE_TAIL_KNOB = 0.3
-
-
-class RankingError(LongtailError):
-    """A ranking request that cannot be served as asked (unknown item, bad knob, ...)."""
 
 
 class HybridRanker:

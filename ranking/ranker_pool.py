@@ -7,7 +7,9 @@ two ranking workers 70-76 (bench/load.py, same-run ratio 2.04). `RankerPool` kee
 agent's `Ranker` interface: `dataset` and `product()` are answered in this process by a
 local `HybridRanker`, `rank()` by one of `workers` spawned processes that each open their
 own `HybridRanker` over the same data (the store is only read while serving). A worker
-that dies is replaced: the pool is rebuilt and the request tried once more.
+that dies is replaced: the pool is rebuilt and the request tried once more. A worker that
+hangs (past `timeout_s`) is killed with the others, the pool rebuilt, and its request answered
+with `RankingUnavailable`: it is not retried, since the request itself may be what hangs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tqdm import tqdm
 from catalog.dataset import Dataset
 from catalog.models import Product
 from longtail.settings import Settings
+from ranking.errors import RankingUnavailable
 from ranking.hybrid_ranker import HybridRanker
 from ranking.request import RankRequest, RankResult
 
@@ -74,14 +77,22 @@ class RankerPool:
     """`rank()` in `workers` processes; everything else from `local` in this process."""
 
     def __init__(
-        self, local: HybridRanker, settings: Settings, data_dir: Path, workers: int
+        self,
+        local: HybridRanker,
+        settings: Settings,
+        data_dir: Path,
+        workers: int,
+        timeout_s: float = 10.0,
     ) -> None:
         if workers < 1:
             raise ValueError(f"a ranker pool needs at least 1 worker, got {workers}")
+        if timeout_s <= 0:
+            raise ValueError(f"a ranking timeout must be positive, got {timeout_s}")
         self.local = local
         self.settings = settings
         self.data_dir = data_dir
         self.workers = workers
+        self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = self._start()
 
@@ -94,13 +105,22 @@ class RankerPool:
 
     def rank(self, request: RankRequest) -> RankResult:
         """Ranked by a worker; its RankingError or StoreUnavailable is raised here as is.
-        A dead worker costs one retry on a fresh pool."""
+        A dead worker costs one retry on a fresh pool; a hung one, RankingUnavailable."""
         for attempt in (1, 2):
             pool = self._pool
             if pool is None:
                 raise RuntimeError("the ranker pool is closed")
             try:
-                return pool.submit(_rank, request).result()
+                return pool.submit(_rank, request).result(timeout=self.timeout_s)
+            except TimeoutError:
+                log.error(
+                    "a ranking request took longer than %g s; replacing the workers",
+                    self.timeout_s,
+                )
+                self._restart(pool, kill=True)
+                raise RankingUnavailable(
+                    f"ranking took longer than {self.timeout_s:g} s; retry shortly"
+                ) from None
             except (BrokenProcessPool, CancelledError):
                 # CancelledError: queued on the broken pool, then cancelled as it was replaced.
                 if attempt == 2:
@@ -138,8 +158,11 @@ class RankerPool:
             future.result()
         return pool
 
-    def _restart(self, broken: ProcessPoolExecutor) -> None:
+    def _restart(self, broken: ProcessPoolExecutor, kill: bool = False) -> None:
         with self._lock:
             if self._pool is broken:  # another request may have restarted it already
+                if kill:  # a hung worker never takes its shutdown message
+                    for process in list((broken._processes or {}).values()):  # the executor's table
+                        process.kill()
                 broken.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._start()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.runtime import Runtime
+from ranking.errors import RankingUnavailable
 
 
 def _chat(client: TestClient, message: str, **body: object) -> dict:
@@ -178,3 +180,22 @@ def test_healthz_and_openapi(client: TestClient) -> None:
     for path in ("/v1/chat", "/v1/chat/stream", "/v1/recommend", "/v1/events", "/healthz"):
         assert path in paths
     assert "/v1/products/{item_id}" in paths
+
+
+def test_ranking_that_hangs_is_a_retryable_503_and_chat_still_answers(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a RankerPool raises once a worker is past `api.rank_timeout_s` (the pool's own
+    kill-and-replace is tested in tests/ranking/test_hybrid.py)."""
+
+    def hung(request: object) -> None:
+        raise RankingUnavailable("ranking took longer than 10 s; retry shortly")
+
+    monkeypatch.setattr(runtime.agent.services.ranker, "rank", hung)
+    response = client.post("/v1/recommend", json={"message": "a tent"})
+    assert response.status_code == 503 and response.headers["retry-after"]
+    assert "longer than 10 s" in response.json()["detail"]
+    chat = client.post("/v1/chat", json={"message": "a tent under $300"})
+    assert chat.status_code == 200
+    assert chat.json()["answer"].startswith("I cannot search the catalog right now.")
+    assert chat.json()["suggestions"] == []

@@ -18,9 +18,10 @@ from longtail.settings import Settings
 from ranking import registry
 from ranking.artifacts import artifacts_dir, serving_training_data
 from ranking.combiner import FIXED_WEIGHTS, Combiner
+from ranking.errors import RankingError, RankingUnavailable
 from ranking.hybrid import HybridScorer
 from ranking.hybrid_features import FEATURES
-from ranking.hybrid_ranker import HybridRanker, RankingError
+from ranking.hybrid_ranker import HybridRanker
 from ranking.ranker_pool import RankerPool
 from ranking.request import RankRequest
 from ranking.tail_rerank import suppress_duplicates, tail_order
@@ -252,6 +253,27 @@ def test_a_dead_worker_is_replaced_and_the_requests_answered(
     assert all([i.item_id for i in r.items] == expected for r in results)
     after = set(pool._pool._processes)
     assert len(after) == 2 and not after & before
+
+
+def test_a_hung_worker_is_killed_and_its_request_refused_as_unavailable(
+    served: tuple[Settings, Path], ranker: HybridRanker
+) -> None:
+    """A frozen worker (SIGSTOP): past `timeout_s` its request raises RankingUnavailable
+    (the API's retryable 503), the worker is killed, and a fresh one answers the next."""
+    pool = RankerPool(ranker, *served, workers=1, timeout_s=2.0)
+    try:
+        request = RankRequest(history=_history(ranker), k=5)
+        expected = [i.item_id for i in ranker.rank(request).items]
+        (hung,) = pool._pool._processes.values()
+        os.kill(hung.pid, signal.SIGSTOP)
+        with pytest.raises(RankingUnavailable, match="longer than 2 s"):
+            pool.rank(request)
+        hung.join(timeout=30)
+        assert hung.exitcode == -signal.SIGKILL
+        assert [i.item_id for i in pool.rank(request).items] == expected
+        assert hung.pid not in pool._pool._processes
+    finally:
+        pool.close()
 
 
 def test_closing_the_pool_ends_its_processes(

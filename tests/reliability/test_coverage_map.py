@@ -56,6 +56,11 @@ COVERAGE: dict[str, list[str]] = {
     "2 artifact that does not match the catalog": [
         "ranking/test_artifacts.py::test_train_saves_models_that_load_only_for_their_catalog",
     ],
+    "2 a ranking worker hangs": [
+        "ranking/test_hybrid.py::"
+        "test_a_hung_worker_is_killed_and_its_request_refused_as_unavailable",
+        "api/test_endpoints.py::test_ranking_that_hangs_is_a_retryable_503_and_chat_still_answers",
+    ],
     "2 a ranking worker process dies": [
         "ranking/test_hybrid.py::test_a_dead_worker_is_replaced_and_the_requests_answered",
         "ranking/test_hybrid.py::test_closing_the_pool_ends_its_processes",

@@ -1,0 +1,13 @@
+"""Errors of ranking requests, light to import (the API maps them to HTTP statuses)."""
+
+from __future__ import annotations
+
+from longtail.errors import LongtailError
+
+
+class RankingError(LongtailError):
+    """A ranking request that cannot be served as asked (unknown item, bad knob, ...)."""
+
+
+class RankingUnavailable(RankingError):
+    """Ranking did not answer in time (a hung worker): not the caller's mistake, retry later."""
