@@ -26,7 +26,15 @@ from pydantic import ValidationError
 from agent.explain import explain
 from agent.grounding import GroundingChecker, prompt_echoes
 from agent.intent import Intent, intent_schema
-from agent.llm_steps import LLMGate, LLMStepError, classify, json_step, text_step, to_messages
+from agent.llm_steps import (
+    LLMGate,
+    LLMStepError,
+    classify,
+    json_step,
+    malformed_tool_call,
+    text_step,
+    to_messages,
+)
 from agent.message_rules import read_message
 from agent.services import Services
 from agent.session import Constraints, Plan, Session, plan_turn
@@ -326,7 +334,7 @@ class ShoppingAgent:
                 reason = classify(exc)
                 self.gate.failed(reason)
                 call.error = f"{reason}: {str(exc)[:200]}"
-                if reason == "invalid" and not resampled:
+                if malformed_tool_call(exc) and not resampled:
                     # A malformed call from a small model: greedy would repeat it, a sample may not.
                     temperature, resampled = TOOLS_RESAMPLE_TEMPERATURE, True
                     continue

@@ -33,6 +33,12 @@ class LLMStepError(Exception):
         self.reason = reason
 
 
+def malformed_tool_call(exc: BaseException) -> bool:
+    """The server refused the model's output as a tool call (a resample may do better)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return "APIStatusError" in names and any(h in str(exc).lower() for h in MALFORMED_OUTPUT_HINTS)
+
+
 def classify(exc: BaseException) -> str:
     """down | slow | invalid | error, from the exception's type (openai, httpx, ours)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
@@ -42,7 +48,7 @@ def classify(exc: BaseException) -> str:
         return "down" if getattr(exc, "status", "down") != "slow" else "slow"
     if names & {"JSONDecodeError", "ValidationError", "ValueError"}:
         return "invalid"
-    if "APIStatusError" in names and any(h in str(exc).lower() for h in MALFORMED_OUTPUT_HINTS):
+    if malformed_tool_call(exc):
         return "invalid"
     return "error"
 

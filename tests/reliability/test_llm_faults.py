@@ -1,7 +1,8 @@
 """Item 2, the LLM misbehaving over real HTTP: a body that is not JSON, JSON without choices,
-a 500, tool calls with unparsable or ill-typed arguments. Each turn still answers with ranked
-products (reduced mode where the reply was unusable), and the next turn after the server
-behaves again uses the LLM, without a restart. Down and slow servers, and invalid intents,
+a 500, llama.cpp's 500 for a malformed call (resampled once), tool calls with unparsable or
+ill-typed arguments. Each turn still answers with ranked products (reduced mode where the
+reply was unusable), and the next turn after the server behaves again uses the LLM, without
+a restart. Down and slow servers, and invalid intents,
 are covered in tests/agent/test_degradation.py and tests/serving/test_client.py."""
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ from tests.agent.fakes import OverlapRanker
 from tests.reliability.conftest import ScriptedLLMServer, completion
 
 BROKEN_ARGS = completion(tool_calls=[{"name": "rank_candidates", "arguments": '{"query": "te'}])
+# llama.cpp's answer when the model's output is not a well-formed call: resampled once.
+LLAMA_MALFORMED_CALL = json.dumps(
+    {
+        "error": {
+            "code": 500,
+            "message": "The model produced output that does not match the expected "
+            "peg-native format",
+            "type": "server_error",
+        }
+    }
+).encode()
 WRONG_TYPES = completion(
     tool_calls=[{"name": "rank_candidates", "arguments": json.dumps({"k": "many", "tail_knob": 7})}]
 )
@@ -48,10 +60,18 @@ def chat(llm_server: ScriptedLLMServer, demo_dataset: Dataset, tmp_path: Path) -
         ((200, b"this is not json at all"), True),
         ((200, b'{"object": "chat.completion"}'), True),
         ((500, b"<html>internal server error</html>"), True),
+        ((500, LLAMA_MALFORMED_CALL), False),  # resampled: the next reply is usable
         ((200, BROKEN_ARGS), False),  # no usable call: the agent runs its own plan
         ((200, WRONG_TYPES), False),  # the validation error goes back to the model
     ],
-    ids=["not-json", "no-choices", "http-500", "unparsable-arguments", "wrong-types"],
+    ids=[
+        "not-json",
+        "no-choices",
+        "http-500",
+        "malformed-call-500",
+        "unparsable-arguments",
+        "wrong-types",
+    ],
 )
 def test_a_malformed_reply_still_answers_then_recovers(
     chat: TestClient, llm_server: ScriptedLLMServer, reply: tuple[int, bytes], reduced: bool
@@ -62,6 +82,8 @@ def test_a_malformed_reply_still_answers_then_recovers(
     turn = response.json()
     assert turn["reduced_mode"] is reduced
     assert turn["suggestions"] and all(s["price"] <= 80 for s in turn["suggestions"])
+    if reply[1] == LLAMA_MALFORMED_CALL:
+        assert [b.get("temperature") for b in llm_server.requests[:2]] == [0.0, 0.7]
     if reply[1] == WRONG_TYPES:
         sent_back = [
             m["content"] for b in llm_server.requests for m in b["messages"] if m["role"] == "tool"
