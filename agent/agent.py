@@ -52,9 +52,8 @@ from agent.trace import CandidateTrace, LLMCall, Suggestion, TurnTrace
 from agent.understanding import merge_intent
 from agent.vocabulary import Vocabulary
 from catalog.models import EVENTS, Product
-from ranking.errors import RankingUnavailable
+from longtail.errors import ServiceUnavailable
 from ranking.request import RankedItem
-from retrieval.errors import StoreUnavailable
 from serving.prompts import PromptLibrary
 
 log = logging.getLogger("longtail.agent")
@@ -266,7 +265,7 @@ class ShoppingAgent:
             return items
         except ToolError as exc:
             log.warning("a tool failed in turn %s: %s", trace.turn, exc)
-            if isinstance(exc.__cause__, (StoreUnavailable, RankingUnavailable)):
+            if isinstance(exc.__cause__, ServiceUnavailable):
                 trace.catalog_error = str(exc)
         except Exception as exc:  # a back-end bug must not end the conversation; logged in full
             log.exception("the plan failed in turn %s", trace.turn)

@@ -14,10 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import catalog, chat
 from api.runtime import Runtime
 from longtail import __version__
-from longtail.errors import LongtailError
+from longtail.errors import LongtailError, ServiceUnavailable
 from longtail.runtime import go_offline
-from ranking.errors import RankingUnavailable
-from retrieval.errors import StoreUnavailable
 
 go_offline()  # before Gradio is imported: no analytics, no hub
 log = logging.getLogger("longtail.api")
@@ -51,8 +49,7 @@ def create_app(rt: Runtime, screens: bool = True, owns_runtime: bool = False) ->
     app.include_router(chat.router)
     app.include_router(catalog.router)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StoreUnavailable, _unavailable)  # type: ignore[arg-type]
-    app.add_exception_handler(RankingUnavailable, _unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(ServiceUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(LongtailError, _longtail_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
@@ -76,7 +73,7 @@ async def _longtail_error(request: Request, exc: LongtailError) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
-async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def _unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
     """The vector store is down or ranking hung: a retryable 503 that says so, not a 500."""
     return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 

@@ -16,10 +16,8 @@ from api.schemas import (
     RecommendResponse,
     history_events,
 )
-from longtail.errors import LongtailError
-from ranking.errors import RankingUnavailable
+from longtail.errors import LongtailError, ServiceUnavailable
 from ranking.request import RankRequest
-from retrieval.errors import StoreUnavailable
 from retrieval.filters import SearchFilters
 
 router = APIRouter(tags=["catalog"])
@@ -47,7 +45,7 @@ def recommend(body: RecommendRequest, rt: RuntimeDep) -> RecommendResponse:
     )
     try:
         result = rt.agent.services.ranker.rank(request)
-    except (StoreUnavailable, RankingUnavailable):
+    except ServiceUnavailable:
         raise  # a retryable 503 (api.app), not the caller's mistake
     except LongtailError as exc:
         raise HTTPException(422, str(exc)) from None

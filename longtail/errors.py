@@ -3,3 +3,8 @@
 
 class LongtailError(Exception):
     """An error with a message that tells the user what is wrong and where."""
+
+
+class ServiceUnavailable(LongtailError):
+    """A back-end part (the vector store, the ranking workers) did not answer: not the
+    caller's mistake; retry later (the API answers 503 with Retry-After)."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from longtail.errors import LongtailError
+from longtail.errors import LongtailError, ServiceUnavailable
 
 
 class RankingError(LongtailError):
     """A ranking request that cannot be served as asked (unknown item, bad knob, ...)."""
 
 
-class RankingUnavailable(RankingError):
+class RankingUnavailable(RankingError, ServiceUnavailable):
     """Ranking did not answer in time (a hung worker): not the caller's mistake, retry later."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from longtail.errors import LongtailError
+from longtail.errors import LongtailError, ServiceUnavailable
 
 
 class RetrievalError(LongtailError):
@@ -25,5 +25,5 @@ class StoreMismatchError(StoreError):
     """The store was built with another encoder: its vectors cannot be compared with ours."""
 
 
-class StoreUnavailable(StoreError):
+class StoreUnavailable(StoreError, ServiceUnavailable):
     """The Chroma server did not answer: retry later (search falls back to BM25 meanwhile)."""
