@@ -1,7 +1,7 @@
 """The conversation test set: scripted multi-turn chats with the constraints every turn's
 suggestions must satisfy, and the checks and metrics `longtail eval-chat` reports.
 
-A script is a YAML file (the README documents the format):
+A script is a YAML file (docs/agent.md documents the format):
 
     name: backpack-under-60
     user: u00012            # optional: a demo shopper whose logged history the agent sees

@@ -264,7 +264,7 @@ class DemoSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Every configuration key of longtail; see the README's configuration table."""
+    """Every configuration key of longtail; see docs/configuration.md."""
 
     model_config = SettingsConfigDict(
         env_prefix="LONGTAIL_",

@@ -1,6 +1,6 @@
 """The screens in real headless Chromium (Debian's `chromium`, driven by Playwright through
 its executable path; no browser is ever downloaded). Set LONGTAIL_SCREENSHOTS=DIR to keep
-the screenshots (docs/screenshots/ holds the README's)."""
+the screenshots (docs/screenshots/ holds the docs')."""
 
 from __future__ import annotations
 

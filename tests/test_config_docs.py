@@ -1,5 +1,5 @@
-"""The README documents every setting with its real default, so the front door stays true
-when a key is added or a default changes."""
+"""docs/configuration.md documents every setting with its real default, so the docs stay
+true when a key is added or a default changes."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ from pydantic import BaseModel
 
 from longtail.settings import Settings
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-API_TABLE = "### Configuration (`[api]`"  # this table names its keys without the `api.` prefix
+CONFIG_DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+DOC = CONFIG_DOC.read_text(encoding="utf-8")
+API_TABLE = "## REST API and screens (`[api]`)"  # this table names its keys without the `api.` prefix
 
 
 def documented_defaults() -> dict[str, str]:
     """key → the default column of its first table row."""
-    api_start = README.index(API_TABLE)
-    api_end = README.index("\n\n", README.index("| key", api_start))
+    api_start = DOC.index(API_TABLE)
+    api_end = DOC.index("\n\n", DOC.index("| key", api_start))
     rows: dict[str, str] = {}
-    for row in re.finditer(r"^\| `([a-z_.]+)` \| (.*?) \|", README, re.M):
+    for row in re.finditer(r"^\| `([a-z_.]+)` \| (.*?) \|", DOC, re.M):
         key = row.group(1)
         if api_start < row.start() < api_end:
             key = f"api.{key}"
@@ -42,7 +43,7 @@ def settings_defaults() -> dict[str, Any]:
 
 
 def spellings(default: Any) -> set[str] | None:
-    """How the README may write a default; None: computed at run time, any text will do."""
+    """How the docs may write a default; None: computed at run time, any text will do."""
     if default is None:
         return None
     if default == "":
@@ -55,9 +56,9 @@ def spellings(default: Any) -> set[str] | None:
 
 
 @pytest.mark.parametrize("key", sorted(settings_defaults()))
-def test_every_setting_is_in_the_readme_with_its_default(key: str) -> None:
+def test_every_setting_is_documented_with_its_default(key: str) -> None:
     rows = documented_defaults()
-    assert key in rows, f"README.md has no configuration row for `{key}`"
+    assert key in rows, f"docs/configuration.md has no configuration row for `{key}`"
     allowed = spellings(settings_defaults()[key])
     if allowed is not None:
-        assert rows[key] in allowed, f"README.md gives `{key}` the default {rows[key]}"
+        assert rows[key] in allowed, f"docs/configuration.md gives `{key}` the default {rows[key]}"
