@@ -14,7 +14,8 @@ from longtail.settings import Settings
 
 CONFIG_DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 DOC = CONFIG_DOC.read_text(encoding="utf-8")
-API_TABLE = "## REST API and screens (`[api]`)"  # this table names its keys without the `api.` prefix
+# This table names its keys without the `api.` prefix.
+API_TABLE = "## REST API and screens (`[api]`)"
 
 
 def documented_defaults() -> dict[str, str]:
