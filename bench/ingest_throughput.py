@@ -18,7 +18,8 @@ from pathlib import Path
 from bench.common import bench_catalog, write_result
 from longtail.runtime import go_offline
 from longtail.settings import Settings
-from retrieval.encoders import build_encoder, product_text
+from retrieval.encoder_factory import build_encoder
+from retrieval.encoders import product_text
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
 

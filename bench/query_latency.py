@@ -37,7 +37,8 @@ from bench.common import (
 from catalog.demo_vocabulary import CATEGORIES
 from longtail.runtime import go_offline
 from longtail.settings import Settings
-from retrieval.encoders import Encoder, build_encoder, product_text
+from retrieval.encoder_factory import build_encoder
+from retrieval.encoders import Encoder, product_text
 from retrieval.filters import SearchFilters
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout

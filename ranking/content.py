@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ranking.scorer import Scorer, TrainingData
-from retrieval.encoders import Encoder, build_encoder
+from retrieval.encoder_factory import build_encoder
+from retrieval.encoders import Encoder
 from retrieval.item_vectors import item_text_vectors
 
 # Title and description only: Amazon categories are coded labels ("Office category 6") and

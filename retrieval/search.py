@@ -23,7 +23,8 @@ import numpy as np
 
 from longtail.settings import RetrievalSettings, Settings
 from retrieval.chroma_store import ChromaStore
-from retrieval.encoders import Encoder, build_encoder
+from retrieval.encoder_factory import build_encoder
+from retrieval.encoders import Encoder
 from retrieval.errors import QueryError, StoreUnavailable
 from retrieval.filters import SearchFilters, parse_filters
 from retrieval.fusion import reciprocal_rank_fusion

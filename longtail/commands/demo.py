@@ -128,7 +128,7 @@ def ensure_ingested(settings: Settings, folder: Path, dataset: Dataset) -> dict[
     """Ingest when the vector store is missing, built with another encoder, or holds another
     catalog than `dataset` (its sync digest differs); else leave it as it is."""
     from retrieval.chroma_store import ChromaStore
-    from retrieval.encoders import build_encoder
+    from retrieval.encoder_factory import build_encoder
     from retrieval.errors import StoreError
     from retrieval.ingest import ingest, item_records, rebuild
     from retrieval.layout import StoreLayout

@@ -26,7 +26,7 @@ def ingest(
     from catalog.loading import load_dataset
     from longtail.commands.demo import prepare_demo
     from longtail.settings import load_settings
-    from retrieval.encoders import build_encoder
+    from retrieval.encoder_factory import build_encoder
     from retrieval.ingest import ingest as run_ingest
     from retrieval.ingest import rebuild as drop_store
     from retrieval.layout import StoreLayout

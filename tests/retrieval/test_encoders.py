@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from longtail.settings import EncoderSettings
-from retrieval.encoders import Encoder, EncoderError, SentenceTransformerEncoder, build_encoder
+from retrieval.encoder_factory import build_encoder
+from retrieval.encoders import Encoder, EncoderError, SentenceTransformerEncoder
 from retrieval.onnx_encoder import OnnxEncoder
 from retrieval.openai_encoder import OpenAIEncoder, embeddings_url
 from tests.retrieval.embedding_server import free_port, serve
