@@ -258,7 +258,7 @@ def main() -> None:
     parser.add_argument("--no-llm-phase", action="store_true", help="skip the embedded LLM")
     args = parser.parse_args()
 
-    from longtail.commands.demo import stale_models
+    from longtail.prepare import stale_models
 
     settings = load_settings()
     data = settings.api.data or settings.demo_dir

@@ -53,7 +53,7 @@ def eval_chat(
     logging.getLogger("longtail.agent").setLevel(logging.WARNING)
     settings = load_settings()
     if data is None:
-        from longtail.commands.demo import prepare_demo
+        from longtail.prepare import prepare_demo
 
         data = prepare_demo(settings)
     scripts = load_scripts(conversations or DEFAULT_DIR)[:limit]

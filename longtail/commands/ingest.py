@@ -24,7 +24,7 @@ def ingest(
     """Embed and store a catalog: only new or changed products are embedded, removed ones
     are deleted; an interrupted run resumes where it stopped."""
     from catalog.loading import load_dataset
-    from longtail.commands.demo import prepare_demo
+    from longtail.prepare import prepare_demo
     from longtail.settings import load_settings
     from retrieval.encoder_factory import build_encoder
     from retrieval.ingest import ingest as run_ingest

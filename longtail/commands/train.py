@@ -3,17 +3,12 @@ them with their config and data fingerprint."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from longtail.console import err, print_json, print_table
-
-if TYPE_CHECKING:
-    from catalog.dataset import Dataset
-    from longtail.settings import Settings
+from longtail.console import print_json, print_table
 
 
 def train(
@@ -30,12 +25,13 @@ def train(
 ) -> None:
     """Train models on all interactions (each user's last one held out for early stopping)."""
     from catalog.loading import load_dataset
+    from longtail.prepare import train_models
     from longtail.settings import load_settings
     from ranking import registry
 
     settings = load_settings()
     if data is None:
-        from longtail.commands.demo import prepare_demo
+        from longtail.prepare import prepare_demo
 
         data = prepare_demo(settings)
     names = [m.strip() for m in models.split(",") if m.strip()]
@@ -49,34 +45,3 @@ def train(
     else:
         rows = [(name, r["seconds"], r.get("epochs", ""), r["path"]) for name, r in results.items()]
         print_table(f"trained on {dataset.name}", ["model", "seconds", "epochs", "saved to"], rows)
-
-
-def train_models(
-    settings: Settings, dataset: Dataset, names: list[str], max_epochs: int | None = None
-) -> dict[str, dict[str, Any]]:
-    """Fit and save each named model for `dataset`; also what `longtail demo` runs."""
-    from ranking import registry
-    from ranking.artifacts import artifacts_dir, serving_training_data, training_summary
-    from ranking.fitted import fit_once
-
-    specs = [registry.get(name) for name in names]
-    training = serving_training_data(dataset)
-    out = artifacts_dir(settings.home, dataset.name)
-    results: dict[str, dict[str, Any]] = {}
-    for spec in specs:
-        params = dict(spec.grid[0])
-        if max_epochs and spec.name == "intent":
-            params["max_epochs"] = max_epochs
-        if max_epochs and spec.name.startswith("hybrid"):
-            params["components"] = {"intent": {"max_epochs": max_epochs}}
-        started = time.perf_counter()
-        err.print(f"training {spec.name} on {dataset.name} ({dataset.n_interactions} interactions)")
-        # fit_once: the hybrid ranker reuses the intent encoder trained just before it.
-        scorer = fit_once(spec, params, training, settings.seed)
-        scorer.save(out / spec.name, fingerprint=training.fingerprint)
-        results[spec.name] = {
-            "path": str(out / spec.name),
-            "seconds": round(time.perf_counter() - started, 1),
-            **training_summary(scorer),
-        }
-    return results
