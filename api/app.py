@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import catalog, chat
+from api import catalog, chat, security
 from api.runtime import Runtime
 from longtail import __version__
 from longtail.errors import LongtailError, ServiceUnavailable
@@ -52,7 +52,8 @@ def create_app(rt: Runtime, screens: bool = True, owns_runtime: bool = False) ->
     app.add_exception_handler(ServiceUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(LongtailError, _longtail_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _internal_error)
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    security.install(app, rt.settings.api)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # outermost: caps what the gate reads
     if screens:
         from ui.mount import mount_screens
 

@@ -21,7 +21,8 @@ from tests.agent.fakes import OverlapRanker
 def main(port: int, db: Path) -> None:
     dataset = generate_demo(DemoConfig(seed=3, items=300, users=60))
     agent = ShoppingAgent(Services(ranker=OverlapRanker(dataset)), None)
-    rt = Runtime(Settings(home=db.parent), agent, EventLog(db))
+    burst = {"events_burst": 100_000, "sessions_burst": 1000}  # the test is a burst by design
+    rt = Runtime(Settings(home=db.parent, api=burst), agent, EventLog(db))
     uvicorn.run(create_app(rt, screens=False), host="127.0.0.1", port=port, log_level="error")
 
 

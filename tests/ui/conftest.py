@@ -8,8 +8,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -77,3 +79,13 @@ def live_server(
         server.should_exit = True
         thread.join(10)
         rt.events.close()
+
+
+@contextmanager
+def staff_client(url: str, screen: str, **options: Any) -> Iterator[httpx.Client]:
+    """A client that opened the staff page first, as a browser does: it holds the CSRF
+    cookie and echoes it in the X-CSRF-Token header, as the page's fetch calls do."""
+    with httpx.Client(base_url=url, **options) as client:
+        client.get(f"/{screen}/").raise_for_status()
+        client.headers["x-csrf-token"] = client.cookies["lt-csrf"]
+        yield client
