@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from api.sessions import log_id
 from longtail.errors import ServiceUnavailable
 
 log = logging.getLogger("longtail.api")
@@ -82,7 +83,8 @@ class EventLog:
                 )
                 return int(cursor.lastrowid or 0)
         except sqlite3.Error as exc:
-            log.error("event log %s cannot store an event: %s", self.path, exc)
+            who = log_id(session_id)
+            log.error("event log %s cannot store an event of session %s: %s", self.path, who, exc)
             raise EventLogUnavailable(
                 "the event could not be stored (event log unavailable); retry later"
             ) from None

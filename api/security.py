@@ -40,7 +40,7 @@ CSRF_HEADER = "x-csrf-token"
 LOGIN_COOKIE_PREFIX = "access-token"
 UPLOAD_SUFFIX = "/gradio_api/upload"
 
-# Added to the staff pages' <head>: every same-origin fetch carries the CSRF cookie's value.
+# Put first in the staff pages' <head>: every same-origin fetch carries the CSRF cookie.
 CSRF_SCRIPT = """<script>(() => {
   const send = window.fetch;
   const token = () => (document.cookie.match(/(?:^|; )lt-csrf=([^;]+)/) || [])[1] || "";
@@ -193,6 +193,9 @@ class SecurityGate:
         docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
         csp = f"{_CSP_API_DOCS if docs else _CSP_PAGE}; frame-ancestors {ancestors}"
 
+        held: list[Message] = []  # a staff HTML page, until its body is complete
+        body: list[bytes] = []
+
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 out = MutableHeaders(scope=message)
@@ -211,6 +214,18 @@ class SecurityGate:
                     out.append(
                         "set-cookie", f"{CSRF_COOKIE}={value}; Path=/; SameSite=Strict{secure}"
                     )
+                if staff and out.get("content-type", "").startswith("text/html"):
+                    held.append(message)
+                    return
+            elif held and message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                page = _with_csrf_script(b"".join(body))
+                start = held.pop()
+                MutableHeaders(scope=start)["content-length"] = str(len(page))
+                await send(start)
+                message = {"type": "http.response.body", "body": page, "more_body": False}
             await send(message)
 
         return wrapped
@@ -228,6 +243,14 @@ class SecurityGate:
             if name.startswith(LOGIN_COOKIE_PREFIX) and value:
                 self.logins.issued(value.strip('"'))
             out.append("set-cookie", "; ".join([*kept, "SameSite=Strict"]))
+
+
+def _with_csrf_script(page: bytes) -> bytes:
+    """The page with the CSRF script first in its <head>, before Gradio's own scripts run
+    (the login form too, which Gradio renders before any of its `head` settings apply)."""
+    script = CSRF_SCRIPT.encode()
+    at = page.lower().find(b"<head>")
+    return page[: at + 6] + script + page[at + 6 :] if at >= 0 else script + page
 
 
 def _cookies(headers: Headers) -> dict[str, str]:

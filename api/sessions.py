@@ -9,6 +9,7 @@ that is still in use: a flood of new sessions must not log real shoppers out.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
@@ -18,6 +19,11 @@ from dataclasses import dataclass, field
 
 from agent.session import Session
 from longtail.errors import ServiceUnavailable
+
+
+def log_id(session_id: str) -> str:
+    """How a session is named in logs: a short hash, since the id itself is a bearer token."""
+    return "s-" + hashlib.sha256(session_id.encode()).hexdigest()[:12]
 
 
 class UnknownSession(LookupError):

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api.runtime import Runtime
-from api.security import CSRF_SCRIPT
 from ui.cards import CSS
 
 
@@ -23,7 +22,7 @@ def mount_screens(app: FastAPI, rt: Runtime) -> None:
         from ui.console import console_blocks
         from ui.studio import studio_blocks
 
-        login = {"auth": staff.check, "auth_message": "Staff login", "head": CSRF_SCRIPT, **common}
+        login = {"auth": staff.check, "auth_message": "Staff login", **common}
         gr.mount_gradio_app(app, console_blocks(rt), "/console", **login)
         gr.mount_gradio_app(app, studio_blocks(rt), "/studio", **login)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ from serving.prompts import (
 )
 
 NOTE_KEY = "note"
+log = logging.getLogger("longtail.prompts")
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class PromptStore:
             self.audit_log.parent.mkdir(parents=True, exist_ok=True)
             with open(self.audit_log, "a", encoding="utf-8") as out:
                 out.write(json.dumps(asdict(entry)) + "\n")
+        log.info("prompt %s: %s v%d by %s (was v%d)", name, action, version, who, previous)
         return entry
 
     def diff(self, name: str, a: int, b: int) -> str:

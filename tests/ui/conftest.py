@@ -61,6 +61,16 @@ def live_server(
     )
     rt = Runtime(Settings(home=home, api={"chat_burst": 1000}), agent, EventLog(home / "e.db"))
     rt.staff = STAFF
+    try:
+        with serving(rt) as url:
+            yield LiveServer(url, rt, prompts)
+    finally:
+        rt.events.close()
+
+
+@contextmanager
+def serving(rt: Runtime) -> Iterator[str]:
+    """`rt`'s app with the screens on a free loopback port (uvicorn in a thread); its URL."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
@@ -74,11 +84,10 @@ def live_server(
         time.sleep(0.1)
     httpx.get(f"{url}/healthz").raise_for_status()
     try:
-        yield LiveServer(url, rt, prompts)
+        yield url
     finally:
         server.should_exit = True
         thread.join(10)
-        rt.events.close()
 
 
 @contextmanager
