@@ -62,7 +62,7 @@ def test_a_name_built_at_render_time_is_stopped_by_the_sandbox(tmp_path: Path) -
     ):
         (tmp_path / f"probe.v{n + 1}.jinja").write_text(HEAD + body + "\n")
         prompt = PromptLibrary(tmp_path).get("probe", n + 1)
-        with pytest.raises(PromptError, match="sandbox|has no attribute|is undefined"):
+        with pytest.raises(PromptError, match=r"sandbox|has no attribute|is undefined"):
             prompt.render(message="hi")
 
 
