@@ -71,6 +71,7 @@ class EventLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._last_failure = ""  # why the newest event write failed; empty once one succeeds
 
     def record(self, session_id: str, item_id: str, event: str, source: str = "api") -> int:
         """Append one event and commit it; returns its id (the acknowledgement)."""
@@ -81,8 +82,10 @@ class EventLog:
                     "VALUES (?, ?, ?, ?, ?)",
                     (time.time(), session_id, item_id, event, source),
                 )
+                self._last_failure = ""
                 return int(cursor.lastrowid or 0)
         except sqlite3.Error as exc:
+            self._last_failure = str(exc)
             who = log_id(session_id)
             log.error("event log %s cannot store an event of session %s: %s", self.path, who, exc)
             raise EventLogUnavailable(
@@ -103,8 +106,12 @@ class EventLog:
         return [StoredEvent(*row) for row in rows]
 
     def health(self, min_free_mb: float) -> LogHealth:
-        """Can the log write right now (a committed probe row), with `min_free_mb` to spare?"""
+        """Can the log write right now (a committed probe row, and the newest event write did
+        not fail: an event needs more room than the probe), with `min_free_mb` to spare?"""
         free_mb = shutil.disk_usage(self.path.parent).free / 1e6
+        if self._last_failure:
+            failed = f"the last event write failed: {self._last_failure}"
+            return LogHealth(False, free_mb, min_free_mb, failed)
         try:
             with self._lock:
                 self._db.execute(
