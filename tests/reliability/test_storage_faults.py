@@ -73,7 +73,9 @@ def test_a_full_disk_event_log_answers_503_and_healthz_is_degraded(tmp_path: Pat
     assert b"Traceback" not in stderr
 
 
-def test_low_free_space_or_a_failed_probe_is_degraded_health(make_runtime: Callable[..., Runtime]) -> None:
+def test_low_free_space_or_a_failed_probe_is_degraded_health(
+    make_runtime: Callable[..., Runtime],
+) -> None:
     client = TestClient(create_app(make_runtime(events_min_free_mb=1e12), screens=False))
     health = client.get("/healthz").json()
     assert health["status"] == "degraded" and health["events_db"] is False
