@@ -230,9 +230,13 @@ class ApiSettings(BaseModel):
         30.0, gt=0, description="LLM timeout per call inside a turn (then reduced mode)"
     )
     max_message_chars: int = Field(2000, ge=1, description="longest accepted chat message")
-    max_history: int = Field(500, ge=1, description="most history events accepted per request")
+    max_history: int = Field(
+        500, ge=1, description="most history events accepted per request and kept per session"
+    )
     max_sessions: int = Field(
-        10_000, ge=1, description="sessions kept in memory; the least recently used go first"
+        10_000,
+        ge=1,
+        description="sessions kept in memory; when all are in use new ones are refused (503)",
     )
     session_ttl_s: float = Field(
         3600.0, gt=0, description="seconds of inactivity after which a session expires"
