@@ -13,12 +13,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import catalog, chat, security
 from api.runtime import Runtime
+from api.sessions import hash_session_ids
 from longtail import __version__
 from longtail.errors import LongtailError, ServiceUnavailable
 from longtail.runtime import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no hub
 log = logging.getLogger("longtail.api")
+TURN_LOG = "longtail.agent.turns"  # one JSON trace per turn, with the session id
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -46,6 +48,7 @@ def create_app(rt: Runtime, screens: bool = True, owns_runtime: bool = False) ->
         "session_id on every later call.",
     )
     app.state.runtime = rt
+    hash_session_ids(TURN_LOG)
     app.include_router(chat.router)
     app.include_router(catalog.router)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -138,7 +138,7 @@ class SecurityGate:
                 return 403, f"cross-origin request from {origin} refused", {}
         elif origin is None and headers.get("sec-fetch-site") == "cross-site":
             return 403, "cross-site request refused", {}
-        if path.endswith(UPLOAD_SUFFIX):
+        if path.rstrip("/").endswith(UPLOAD_SUFFIX):
             return 403, "file uploads are disabled", {}
         if staff:
             cookie = _cookies(headers).get(CSRF_COOKIE, "")

@@ -10,6 +10,8 @@ that is still in use: a flood of new sessions must not log real shoppers out.
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import secrets
 import threading
 import time
@@ -24,6 +26,28 @@ from longtail.errors import ServiceUnavailable
 def log_id(session_id: str) -> str:
     """How a session is named in logs: a short hash, since the id itself is a bearer token."""
     return "s-" + hashlib.sha256(session_id.encode()).hexdigest()[:12]
+
+
+class HashedSessionIds(logging.Filter):
+    """Names sessions by `log_id` in records of a logger that writes them in JSON (the
+    agent's per-turn trace, `longtail.agent.turns`): a log reader must not get a token that
+    opens a shopper's session."""
+
+    _ID = re.compile(r'"session_id":\s*"([^"]*)"')
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if '"session_id"' in text:
+            record.msg = self._ID.sub(lambda m: f'"session_id":"{log_id(m[1])}"', text)
+            record.args = ()
+        return True
+
+
+def hash_session_ids(logger_name: str) -> None:
+    """Install HashedSessionIds on `logger_name` once."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, HashedSessionIds) for f in logger.filters):
+        logger.addFilter(HashedSessionIds())
 
 
 class UnknownSession(LookupError):

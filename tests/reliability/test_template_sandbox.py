@@ -109,3 +109,14 @@ def test_session_ids_are_hashed_in_logs(
     assert log_id(sid) in caplog.text
     assert sid not in caplog.text
     assert STAFF.password and STAFF.password not in repr(rt)
+
+
+def test_turn_traces_name_sessions_by_hash(
+    make_runtime: Callable[..., Runtime], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = TestClient(create_app(make_runtime(), screens=False))
+    with caplog.at_level(logging.INFO, logger="longtail.agent.turns"):
+        sid = client.post("/v1/chat", json={"message": "a desk lamp"}).json()["session_id"]
+    traces = [r.getMessage() for r in caplog.records if r.name == "longtail.agent.turns"]
+    assert traces and all(f'"session_id":"{log_id(sid)}"' in t for t in traces)
+    assert sid not in caplog.text
