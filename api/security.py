@@ -18,7 +18,6 @@ CORSMiddleware with the allowed origins, which Gradio defers to.
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -26,9 +25,9 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.asgi_parts import cookies, form_user, read_body, refuse, replay
 from api.clients import client_address
 from api.staff_guard import LoginThrottle, StaffLogins
 from longtail.settings import ApiSettings
@@ -117,7 +116,7 @@ class SecurityGate:
         staff = _is_under(path, STAFF_SCREENS)
         refusal = self._refusal(scope, headers, path, staff)
         if refusal is not None:
-            await _json(send, *refusal)
+            await refuse(send, *refusal)
             return
         self._drop_stale_logins(scope, headers)
         is_login = staff and scope["method"] == "POST" and path.rstrip("/").endswith("/login")
@@ -141,7 +140,7 @@ class SecurityGate:
         if path.rstrip("/").endswith(UPLOAD_SUFFIX):
             return 403, "file uploads are disabled", {}
         if staff:
-            cookie = _cookies(headers).get(CSRF_COOKIE, "")
+            cookie = cookies(headers).get(CSRF_COOKIE, "")
             given = headers.get(CSRF_HEADER, "")
             if not cookie or not hmac.compare_digest(cookie.encode(), given.encode()):
                 return 403, "missing or wrong CSRF token: reload the page and try again", {}
@@ -149,29 +148,29 @@ class SecurityGate:
 
     def _drop_stale_logins(self, scope: Scope, headers: Headers) -> None:
         """Remove login cookies whose token is idle too long or was never issued here."""
-        cookies = _cookies(headers)
+        jar = cookies(headers)
         stale = [
             name
-            for name, value in cookies.items()
+            for name, value in jar.items()
             if name.startswith(LOGIN_COOKIE_PREFIX) and not self.logins.use(value)
         ]
         if not stale:
             return
-        kept = "; ".join(f"{n}={v}" for n, v in cookies.items() if n not in stale)
+        kept = "; ".join(f"{n}={v}" for n, v in jar.items() if n not in stale)
         raw = [(k, v) for k, v in scope["headers"] if k != b"cookie"]
         if kept:
             raw.append((b"cookie", kept.encode("latin-1")))
         scope["headers"] = raw
 
     async def _login(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
-        body = await _read_body(receive)
-        user = await _form_user(scope, body)
+        body = await read_body(receive)
+        user = await form_user(scope, body)
         peer = (scope.get("client") or (None,))[0]
         keys = (f"client:{client_address(peer, headers, self.api)}", f"user:{user}")
         wait = self.throttle.wait(*keys)
         if wait > 0:
             retry = {"retry-after": str(max(1, round(wait + 0.5)))}
-            await _json(send, 429, "too many failed logins; try again later", retry)
+            await refuse(send, 429, "too many failed logins; try again later", retry)
             return
         status: list[int] = []
 
@@ -181,13 +180,13 @@ class SecurityGate:
             await forward(message)
 
         forward = self._sender(send, scope, headers, staff=True)
-        await self.app(scope, _replay(body), watch)
+        await self.app(scope, replay(body), watch)
         if status and status[0] == 400:
             self.throttle.failed(*keys)
 
     def _sender(self, send: Send, scope: Scope, request: Headers, staff: bool) -> Send:
         tls = scope.get("scheme") == "https"
-        needs_csrf = staff and CSRF_COOKIE not in _cookies(request)
+        needs_csrf = staff and CSRF_COOKIE not in cookies(request)
         path: str = scope["path"]
         ancestors = "'none'" if staff else " ".join(["'self'", *sorted(self.allowed)])
         docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
@@ -207,7 +206,7 @@ class SecurityGate:
                     out["cache-control"] = "no-store"
                 if tls:
                     out["strict-transport-security"] = "max-age=31536000; includeSubDomains"
-                self._rewrite_cookies(out)
+                self._rewritecookies(out)
                 if needs_csrf:
                     value = secrets.token_urlsafe(32)
                     secure = "; Secure" if tls else ""
@@ -230,7 +229,7 @@ class SecurityGate:
 
         return wrapped
 
-    def _rewrite_cookies(self, out: MutableHeaders) -> None:
+    def _rewritecookies(self, out: MutableHeaders) -> None:
         """Every cookie SameSite=Strict; a new login token starts its idle clock."""
         cookies = out.getlist("set-cookie")
         if not cookies:
@@ -251,47 +250,3 @@ def _with_csrf_script(page: bytes) -> bytes:
     script = CSRF_SCRIPT.encode()
     at = page.lower().find(b"<head>")
     return page[: at + 6] + script + page[at + 6 :] if at >= 0 else script + page
-
-
-def _cookies(headers: Headers) -> dict[str, str]:
-    """Parsed as Starlette (and so Gradio) parses them, so both see the same cookies."""
-    return cookie_parser(headers.get("cookie", ""))
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
-async def _form_user(scope: Scope, body: bytes) -> str:
-    """The login form's user name, lower case (empty when the form cannot be read)."""
-    try:
-        form = await Request(scope, _replay(body)).form()
-    except Exception:  # Gradio answers a bad form itself
-        return ""
-    return str(form.get("username") or "").strip().lower()
-
-
-async def _json(send: Send, status: int, detail: str, extra: dict[str, str]) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
-    headers += [(k.encode(), v.encode()) for k, v in extra.items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
