@@ -114,7 +114,7 @@ def test_hsts_is_sent_over_tls(make_runtime: Callable[..., Runtime]) -> None:
 def test_login_cookies_are_same_site_strict_and_expire_when_idle(
     make_runtime: Callable[..., Runtime],
 ) -> None:
-    rt = make_runtime(staff_idle_timeout_s=1.0)
+    rt = make_runtime(staff_idle_timeout_s=3.0)
     with serving(rt) as url, staff_client(url, "console") as staff:
         login = staff.post(
             "/console/login", data={"username": STAFF.user, "password": STAFF.password}
@@ -123,9 +123,11 @@ def test_login_cookies_are_same_site_strict_and_expire_when_idle(
         assert cookies and all("samesite=strict" in c.lower() for c in cookies)
         assert not any("samesite=none" in c.lower() for c in cookies)
         assert staff.get("/console/config").status_code == 200
-        time.sleep(0.5)
+        time.sleep(2.0)
         assert staff.get("/console/config").status_code == 200  # use restarts the idle clock
-        time.sleep(1.5)
+        time.sleep(2.0)
+        assert staff.get("/console/config").status_code == 200  # 4 s since login, 2 s idle
+        time.sleep(3.5)
         assert staff.get("/console/config").status_code == 401  # idle too long: logged out
 
 
