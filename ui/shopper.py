@@ -92,9 +92,13 @@ def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
         cards = gr.Dataset(samples=card_samples(result.suggestions))
         yield chat, session_id, cards, shown, "", ""
 
-    def open_card(index: int | None, session_id: str | None, shown: list[dict]) -> str:
+    def open_card(
+        index: int | None, session_id: str | None, shown: list[dict], request: gr.Request
+    ) -> str:
         if index is None or session_id is None or not 0 <= index < len(shown):
             return ""
+        if rt.limiters["events"].take(_client(rt, request)) > 0:  # the API's events bucket
+            return "Too many clicks; wait a moment."
         card = Suggestion.model_validate(shown[index])
         try:
             slot = rt.sessions.get(session_id)
