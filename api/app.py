@@ -11,14 +11,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import catalog, chat
+from api import catalog, chat, security
 from api.runtime import Runtime
+from api.sessions import hash_session_ids
 from longtail import __version__
 from longtail.errors import LongtailError, ServiceUnavailable
 from longtail.runtime import go_offline
 
 go_offline()  # before Gradio is imported: no analytics, no hub
 log = logging.getLogger("longtail.api")
+TURN_LOG = "longtail.agent.turns"  # one JSON trace per turn, with the session id
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -46,13 +48,15 @@ def create_app(rt: Runtime, screens: bool = True, owns_runtime: bool = False) ->
         "session_id on every later call.",
     )
     app.state.runtime = rt
+    hash_session_ids(TURN_LOG)
     app.include_router(chat.router)
     app.include_router(catalog.router)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(ServiceUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(LongtailError, _longtail_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _internal_error)
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    security.install(app, rt.settings.api)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)  # outermost: caps what the gate reads
     if screens:
         from ui.mount import mount_screens
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from longtail.settings import ApiSettings
 
@@ -18,8 +18,8 @@ from longtail.settings import ApiSettings
 @dataclass(frozen=True)
 class StaffAuth:
     user: str
-    password: str | None
-    token: str | None
+    password: str | None = field(repr=False)  # never in a repr, log line or trace
+    token: str | None = field(repr=False)
     generated: bool = False  # the password was made up at start (shown on the console)
 
     @classmethod

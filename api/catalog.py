@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
 from agent.explain import explain
 from agent.session import Constraints
-from api.deps import RuntimeDep, check_sizes, session_slot
+from api.deps import RuntimeDep, check_sizes, rate_limit, session_slot
 from api.schemas import (
     EventRequest,
     EventResponse,
@@ -24,12 +24,13 @@ router = APIRouter(tags=["catalog"])
 
 
 @router.post("/v1/recommend", response_model=RecommendResponse, summary="rank products")
-def recommend(body: RecommendRequest, rt: RuntimeDep) -> RecommendResponse:
+def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> RecommendResponse:
     """The hybrid ranker alone (no LLM): history + filters + tail knob → items with reasons."""
+    rate_limit(request, rt, "recommend")
     history = history_events(body.history)
     check_sizes(rt, body.message, history)
     f = body.filters
-    request = RankRequest(
+    rank_request = RankRequest(
         history=tuple(h.item_id for h in history),
         events=tuple(h.event for h in history),
         message=body.message,
@@ -44,7 +45,7 @@ def recommend(body: RecommendRequest, rt: RuntimeDep) -> RecommendResponse:
         k=body.k,
     )
     try:
-        result = rt.agent.services.ranker.rank(request)
+        result = rt.agent.services.ranker.rank(rank_request)
     except ServiceUnavailable:
         raise  # a retryable 503 (api.app), not the caller's mistake
     except LongtailError as exc:
@@ -99,33 +100,39 @@ def product(item_id: str, rt: RuntimeDep) -> ProductResponse:
 
 
 @router.post("/v1/events", response_model=EventResponse, status_code=201, summary="record an event")
-def record_event(body: EventRequest, rt: RuntimeDep) -> EventResponse:
-    """Committed to the event log before this answers; the item joins the session's history."""
+def record_event(request: Request, body: EventRequest, rt: RuntimeDep) -> EventResponse:
+    """Committed to the event log before this answers (503 if it cannot be stored); the item
+    joins the session's history, which keeps the newest `api.max_history` events."""
+    rate_limit(request, rt, "events")
     slot = session_slot(rt, body.session_id)
     if not rt.known(body.item_id):
         raise HTTPException(422, f"unknown item id {body.item_id!r}")
     event_id = rt.events.record(body.session_id, body.item_id, body.event)
-    with slot.lock:
-        slot.session.view(body.item_id, body.event)
+    rt.add_view(slot, body.item_id, body.event)
     return EventResponse(
         id=event_id, session_id=body.session_id, item_id=body.item_id, event=body.event
     )
 
 
 @router.post("/v1/sessions", status_code=201, tags=["chat"], summary="start a session")
-def start_session(rt: RuntimeDep) -> dict[str, str]:
-    """A new empty session id, for events recorded before the first chat message."""
+def start_session(request: Request, rt: RuntimeDep) -> dict[str, str]:
+    """A new empty session id, for events recorded before the first chat message; a 503
+    when every session slot is in use (live sessions are never dropped for a new one)."""
+    rate_limit(request, rt, "sessions")
     return {"session_id": rt.new_session([]).session_id}
 
 
 @router.get("/healthz", summary="liveness and dependencies")
 def healthz(rt: RuntimeDep) -> dict[str, object]:
-    """`ok` while the API can rank and record; the LLM may be down (then chat is reduced)."""
-    events_ok = rt.events.ping()
+    """`ok` while the API can rank and record (the event log took a probe write and its disk
+    has room); the LLM may be down (then chat is reduced)."""
+    events = rt.events.health(rt.settings.api.events_min_free_mb)
     return {
-        "status": "ok" if events_ok else "degraded",
+        "status": "ok" if events.ok else "degraded",
         "items": rt.dataset.n_items,
         "sessions": len(rt.sessions),
-        "events_db": events_ok,
+        "events_db": events.ok,
+        "events_problem": events.problem,
+        "events_free_mb": round(events.free_mb, 1),
         "llm": rt.llm_health(),
     }

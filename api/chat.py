@@ -28,7 +28,7 @@ log = logging.getLogger("longtail.api")
 
 def _start(request: Request, body: ChatRequest, rt: Runtime) -> tuple[Session, threading.Lock]:
     """Checks, then the session (new or existing) and its lock; the turn slot is taken."""
-    rate_limit(request, rt)
+    rate_limit(request, rt, "chat")
     history = history_events(body.history)
     check_sizes(rt, body.message, history)
     if body.session_id is None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from api.clients import client_address
 from api.runtime import Runtime, UnknownItems
 from api.schemas import HistoryEvent
 from api.sessions import Slot, UnknownSession
@@ -16,12 +17,9 @@ def runtime(request: Request) -> Runtime:
 
 
 def client_key(request: Request, rt: Runtime) -> str:
-    """Who a rate limit counts: the connection's address, or the proxy-reported one."""
-    if rt.settings.api.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+    """Who a rate limit counts (api.clients): the same rule as the screens'."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers, rt.settings.api)
 
 
 def check_sizes(rt: Runtime, message: str, history: list[HistoryEvent]) -> None:
@@ -47,12 +45,14 @@ def session_slot(rt: Runtime, session_id: str) -> Slot:
         ) from None
 
 
-def rate_limit(request: Request, rt: Runtime) -> None:
-    wait = rt.chat_limiter.take(client_key(request, rt))
+def rate_limit(request: Request, rt: Runtime, kind: str) -> None:
+    """429 with Retry-After when this client has used up its `kind` bucket (chat, sessions,
+    events, recommend)."""
+    wait = rt.limiters[kind].take(client_key(request, rt))
     if wait > 0:
         raise HTTPException(
             429,
-            f"too many chat requests; retry in {wait:.1f} s",
+            f"too many {kind} requests; retry in {wait:.1f} s",
             headers={"Retry-After": str(max(1, round(wait + 0.5)))},
         )
 

@@ -3,16 +3,25 @@
 SQLite in WAL mode with synchronous=FULL: each insert is committed (and the WAL fsynced)
 before `record` returns, so the API answers 2xx only for events already on disk. One
 connection behind a lock keeps writes ordered and the code simple; SQLite serialises writers
-anyway.
+anyway. An insert that fails (a full disk, a file-size limit, an I/O error) raises
+EventLogUnavailable, a 503: an event is never acknowledged unless it is stored. `health`
+proves the log can still write (a committed probe row) and that its disk keeps free space.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from api.sessions import log_id
+from longtail.errors import ServiceUnavailable
+
+log = logging.getLogger("longtail.api")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -22,8 +31,25 @@ CREATE TABLE IF NOT EXISTS events (
     item_id TEXT NOT NULL,
     event TEXT NOT NULL CHECK (event IN ('view', 'cart', 'purchase')),
     source TEXT NOT NULL DEFAULT 'api'
-)
+);
+CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL);
 """
+
+
+class EventLogUnavailable(ServiceUnavailable):
+    """The event log cannot store events now (disk full, I/O error)."""
+
+
+@dataclass(frozen=True)
+class LogHealth:
+    writable: bool
+    free_mb: float
+    min_free_mb: float
+    problem: str  # empty when healthy
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
 
 
 @dataclass(frozen=True)
@@ -44,17 +70,27 @@ class EventLog:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(SCHEMA)
+        self._db.executescript(SCHEMA)
+        self._last_failure = ""  # why the newest event write failed; empty once one succeeds
 
     def record(self, session_id: str, item_id: str, event: str, source: str = "api") -> int:
         """Append one event and commit it; returns its id (the acknowledgement)."""
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO events (received_at, session_id, item_id, event, source) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (time.time(), session_id, item_id, event, source),
-            )
-            return int(cursor.lastrowid or 0)
+        try:
+            with self._lock:
+                cursor = self._db.execute(
+                    "INSERT INTO events (received_at, session_id, item_id, event, source) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (time.time(), session_id, item_id, event, source),
+                )
+                self._last_failure = ""
+                return int(cursor.lastrowid or 0)
+        except sqlite3.Error as exc:
+            self._last_failure = str(exc)
+            who = log_id(session_id)
+            log.error("event log %s cannot store an event of session %s: %s", self.path, who, exc)
+            raise EventLogUnavailable(
+                "the event could not be stored (event log unavailable); retry later"
+            ) from None
 
     def count(self) -> int:
         with self._lock:
@@ -69,13 +105,24 @@ class EventLog:
             ).fetchall()
         return [StoredEvent(*row) for row in rows]
 
-    def ping(self) -> bool:
+    def health(self, min_free_mb: float) -> LogHealth:
+        """Can the log write right now (a committed probe row, and the newest event write did
+        not fail: an event needs more room than the probe), with `min_free_mb` to spare?"""
+        free_mb = shutil.disk_usage(self.path.parent).free / 1e6
+        if self._last_failure:
+            failed = f"the last event write failed: {self._last_failure}"
+            return LogHealth(False, free_mb, min_free_mb, failed)
         try:
             with self._lock:
-                self._db.execute("SELECT 1").fetchone()
-        except sqlite3.Error:
-            return False
-        return True
+                self._db.execute(
+                    "INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)", (time.time(),)
+                )
+        except sqlite3.Error as exc:
+            return LogHealth(False, free_mb, min_free_mb, f"write probe failed: {exc}")
+        if free_mb < min_free_mb:
+            low = f"{free_mb:.0f} MB free on the event log's disk, under {min_free_mb:.0f} MB"
+            return LogHealth(True, free_mb, min_free_mb, low)
+        return LogHealth(True, free_mb, min_free_mb, "")
 
     def close(self) -> None:
         with self._lock:

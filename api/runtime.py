@@ -20,7 +20,7 @@ from api.auth import StaffAuth
 from api.events import EventLog
 from api.ratelimit import RateLimiter
 from api.schemas import HistoryEvent
-from api.sessions import SessionStore
+from api.sessions import SessionStore, Slot
 from catalog.dataset import tail_mask
 from longtail.settings import Settings
 from serving.client import LLMConfig, health_check
@@ -41,7 +41,7 @@ class Runtime:
     llm_config: LLMConfig | None = None
     staff: StaffAuth | None = None
     sessions: SessionStore = field(init=False)
-    chat_limiter: RateLimiter = field(init=False)
+    limiters: dict[str, RateLimiter] = field(init=False)  # per route kind, keyed by client
     turns: threading.BoundedSemaphore = field(init=False)
     _tail: np.ndarray = field(init=False, repr=False)
     _health: tuple[float, dict[str, object]] = field(init=False, default=(0.0, {}))
@@ -49,7 +49,12 @@ class Runtime:
     def __post_init__(self) -> None:
         api = self.settings.api
         self.sessions = SessionStore(api.max_sessions, api.session_ttl_s)
-        self.chat_limiter = RateLimiter(api.chat_rate_per_minute, api.chat_burst)
+        self.limiters = {
+            "chat": RateLimiter(api.chat_rate_per_minute, api.chat_burst),
+            "sessions": RateLimiter(api.sessions_rate_per_minute, api.sessions_burst),
+            "events": RateLimiter(api.events_rate_per_minute, api.events_burst),
+            "recommend": RateLimiter(api.recommend_rate_per_minute, api.recommend_burst),
+        }
         self.turns = threading.BoundedSemaphore(api.chat_concurrency)
         if self.staff is None:
             self.staff = StaffAuth.from_settings(api)
@@ -91,6 +96,14 @@ class Runtime:
             session.view(h.item_id, h.event)
         self.sessions.create(session)
         return session
+
+    def add_view(self, slot: Slot, item_id: str, event: str) -> None:
+        """The item joins the session's history, which keeps the newest `api.max_history`."""
+        limit = self.settings.api.max_history
+        with slot.lock:
+            slot.session.view(item_id, event)
+            if len(slot.session.history) > limit:
+                del slot.session.history[:-limit]
 
     def agent_with(self, **config: object) -> ShoppingAgent:
         """The same agent (ranker, LLM, prompts, gate) with some AgentConfig fields changed."""

@@ -2,12 +2,16 @@
 
 A session id is `secrets.token_urlsafe(24)` (192 bits): a client can only name a session it
 was given. Each session has its own lock, so two requests of one session run one after the
-other while different sessions run side by side. Idle sessions expire; the least recently
-used go first when the store is full.
+other while different sessions run side by side. Idle sessions expire. A store full of live
+sessions refuses new ones (SessionsFull, a 503) rather than dropping a shopper's session
+that is still in use: a flood of new sessions must not log real shoppers out.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 import secrets
 import threading
 import time
@@ -16,10 +20,42 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agent.session import Session
+from longtail.errors import ServiceUnavailable
+
+
+def log_id(session_id: str) -> str:
+    """How a session is named in logs: a short hash, since the id itself is a bearer token."""
+    return "s-" + hashlib.sha256(session_id.encode()).hexdigest()[:12]
+
+
+class HashedSessionIds(logging.Filter):
+    """Names sessions by `log_id` in records of a logger that writes them in JSON (the
+    agent's per-turn trace, `longtail.agent.turns`): a log reader must not get a token that
+    opens a shopper's session."""
+
+    _ID = re.compile(r'"session_id":\s*"([^"]*)"')
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if '"session_id"' in text:
+            record.msg = self._ID.sub(lambda m: f'"session_id":"{log_id(m[1])}"', text)
+            record.args = ()
+        return True
+
+
+def hash_session_ids(logger_name: str) -> None:
+    """Install HashedSessionIds on `logger_name` once."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, HashedSessionIds) for f in logger.filters):
+        logger.addFilter(HashedSessionIds())
 
 
 class UnknownSession(LookupError):
-    """No live session has this id (never issued, expired or evicted)."""
+    """No live session has this id (never issued or expired)."""
+
+
+class SessionsFull(ServiceUnavailable):
+    """Every session slot holds a session used within its time to live."""
 
 
 @dataclass
@@ -42,11 +78,11 @@ class SessionStore:
     def create(self, session: Session) -> str:
         """Store `session` under a fresh token (its `session_id` becomes the token)."""
         token = secrets.token_urlsafe(24)
-        session.session_id = token
         with self._lock:
             self._expire()
-            while len(self._slots) >= self.max_sessions:
-                self._slots.popitem(last=False)
+            if len(self._slots) >= self.max_sessions:
+                raise SessionsFull(f"all {self.max_sessions} sessions are in use; retry shortly")
+            session.session_id = token
             self._slots[token] = Slot(session, last_used=self.clock())
         return token
 

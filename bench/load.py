@@ -79,8 +79,12 @@ def server(llm: bool, events_dir: Path, overrides: dict[str, str] | None = None)
     env = {
         **os.environ,
         "LONGTAIL_API__EVENTS_DB": str(events_dir / f"events-{port}.sqlite3"),
-        "LONGTAIL_API__CHAT_BURST": "100000",
-        "LONGTAIL_API__CHAT_RATE_PER_MINUTE": "1000000",
+        # The bench is one client: lift every per-client bucket.
+        **{
+            f"LONGTAIL_API__{kind}_{knob}": value
+            for kind in ("CHAT", "SESSIONS", "EVENTS", "RECOMMEND")
+            for knob, value in (("BURST", "100000"), ("RATE_PER_MINUTE", "1000000"))
+        },
         **(overrides or {}),
     }
     args = [sys.executable, "-m", "longtail", "serve", "--host", "127.0.0.1", "--port", str(port)]

@@ -7,11 +7,13 @@ underscore in the environment: LONGTAIL_STORE__MODE=server.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -228,9 +230,13 @@ class ApiSettings(BaseModel):
         30.0, gt=0, description="LLM timeout per call inside a turn (then reduced mode)"
     )
     max_message_chars: int = Field(2000, ge=1, description="longest accepted chat message")
-    max_history: int = Field(500, ge=1, description="most history events accepted per request")
+    max_history: int = Field(
+        500, ge=1, description="most history events accepted per request and kept per session"
+    )
     max_sessions: int = Field(
-        10_000, ge=1, description="sessions kept in memory; the least recently used go first"
+        10_000,
+        ge=1,
+        description="sessions kept in memory; when all are in use new ones are refused (503)",
     )
     session_ttl_s: float = Field(
         3600.0, gt=0, description="seconds of inactivity after which a session expires"
@@ -240,6 +246,77 @@ class ApiSettings(BaseModel):
         description="rate-limit by the X-Forwarded-For client address (only behind your own "
         "proxy); otherwise by the connection's address",
     )
+    proxy_hops: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="with trust_forwarded_for: proxies of yours in front of the server, each "
+        "appending to X-Forwarded-For; the client is read from the right past them",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="with trust_forwarded_for: addresses or networks (CIDR) of your proxies; "
+        "when set, X-Forwarded-For is trusted only from them and read from the right past them "
+        "(instead of counting proxy_hops)",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="browser origins (scheme://host[:port]) besides the server's own that may "
+        "call the API, embed the widget and post to it; empty: same origin only",
+    )
+    sessions_rate_per_minute: float = Field(
+        10.0, gt=0, description="new sessions per minute per client (token bucket refill)"
+    )
+    sessions_burst: int = Field(5, ge=1, description="new sessions a client may open at once")
+    events_rate_per_minute: float = Field(
+        120.0, gt=0, description="events per minute per client (token bucket refill)"
+    )
+    events_burst: int = Field(60, ge=1, description="events a client may send at once")
+    recommend_rate_per_minute: float = Field(
+        60.0, gt=0, description="recommend requests per minute per client (token bucket refill)"
+    )
+    recommend_burst: int = Field(
+        20, ge=1, description="recommend requests a client may send at once"
+    )
+    staff_idle_timeout_s: float = Field(
+        1800.0, gt=0, description="seconds of inactivity after which a staff login expires"
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="failed staff logins per client, and per user name, within login_window_s "
+        "before further attempts are refused (429)",
+    )
+    login_window_s: float = Field(
+        900.0, gt=0, description="seconds over which failed staff logins are counted"
+    )
+    events_min_free_mb: float = Field(
+        64.0,
+        ge=0,
+        description="free MB the event log's disk must keep; below it /healthz is degraded",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return entries
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, entries: list[str]) -> list[str]:
+        """Origins as browsers send them: scheme://host[:port], lower case, no path."""
+        cleaned = []
+        for entry in entries:
+            parts = urlsplit(entry.strip().rstrip("/").lower())
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise ValueError(f"{entry!r} is not an origin like https://shop.example.com")
+            cleaned.append(f"{parts.scheme}://{parts.netloc}")
+        return cleaned
 
     def rank_worker_count(self) -> int:
         """`rank_workers` resolved: -1 becomes the core count (0 on a single core)."""

@@ -1,7 +1,8 @@
 """Trained models on disk: one folder per dataset and model, each with its data fingerprint.
 
-`longtail train` writes them; the agent and the API load them, and a model trained on
-another catalog is refused with a message that says to retrain.
+`longtail train` writes them, each folder as one step (longtail.atomic: a retrain killed
+half-way leaves the old model serving); the agent and the API load them, and a model trained
+on another catalog is refused with a message that says to retrain.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from catalog.dataset import Dataset
+from longtail.atomic import current
 from ranking import registry
 from ranking.scorer import Scorer, ScorerError, TrainingData
 
@@ -44,7 +46,7 @@ def serving_training_data(dataset: Dataset) -> TrainingData:
 def load_trained(home: Path, dataset: Dataset, model: str) -> Scorer:
     """The saved `model` for this dataset; a clear error when missing or trained elsewhere."""
     folder = artifacts_dir(home, dataset.name) / model
-    if not (folder / "config.json").is_file():
+    if not (current(folder) / "config.json").is_file():
         raise ScorerError(
             f"no trained {model!r} model for dataset {dataset.name!r} in {folder}; "
             f"run `longtail train --data <folder> --models {model}`"

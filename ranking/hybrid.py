@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from catalog.dataset import tail_mask
+from longtail.atomic import current
 from ranking.combiner import Combiner
 from ranking.fitted import fit_once
 from ranking.hybrid_features import (
@@ -315,11 +316,11 @@ class HybridScorer(Scorer):
             yield [i], {k: v[None, :] for k, v in rows.items()}
 
     # -------------------------------------------------------------- persistence
-    def save(self, folder: Path, fingerprint: str = "") -> None:
+    def write_files(self, folder: Path, fingerprint: str = "") -> None:
         """The combiner, plus each component in components/<name>/ (what it was trained with)."""
-        super().save(folder, fingerprint)
+        super().write_files(folder, fingerprint)
         for name, component in self.components.items():
-            component.save(Path(folder) / "components" / name, fingerprint)
+            component.write_files(Path(folder) / "components" / name, fingerprint)
 
     @classmethod
     def load(cls, folder: Path, fingerprint: str = "") -> HybridScorer:
@@ -329,7 +330,8 @@ class HybridScorer(Scorer):
         assert isinstance(scorer, HybridScorer)
         for name in scorer.component_names():
             kind = type(registry.get(name).build(scorer.seed, **scorer.component_params[name]))
-            scorer.components[name] = kind.load(Path(folder) / "components" / name, fingerprint)
+            parts = current(Path(folder)) / "components" / name
+            scorer.components[name] = kind.load(parts, fingerprint)
         return scorer
 
     def state(self) -> dict[str, np.ndarray]:

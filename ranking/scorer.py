@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from catalog.models import Product
+from longtail.atomic import current, replaced_folder
 from longtail.errors import LongtailError
 
 
@@ -109,6 +110,13 @@ class Scorer(ABC):
         """Restore learned arrays saved by `state()`; scorers without arrays keep the default."""
 
     def save(self, folder: Path, fingerprint: str = "") -> None:
+        """Write the model to `folder` as one step (longtail.atomic): a save killed
+        half-way leaves the previous model there, whole."""
+        with replaced_folder(folder) as staging:
+            self.write_files(staging, fingerprint)
+
+    def write_files(self, folder: Path, fingerprint: str = "") -> None:
+        """The model's files in `folder` (an empty staging folder; see `save`)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         config = {
@@ -123,7 +131,7 @@ class Scorer(ABC):
     @classmethod
     def load(cls, folder: Path, fingerprint: str = "") -> Scorer:
         """Load a saved scorer; refuses one trained on another catalog (fingerprint mismatch)."""
-        folder = Path(folder)
+        folder = current(folder)
         config_path = folder / "config.json"
         if not config_path.is_file():
             raise ScorerError(f"{folder}: no saved scorer here (config.json missing)")

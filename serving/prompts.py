@@ -17,11 +17,20 @@ Validation at load: the body parses, and the variables it uses are exactly the d
 variable is a PromptError too. A file edited on disk is re-read on the next `get`, so a
 running app (and the prompt studio) picks up changes without a restart; an edit that does
 not validate keeps the last good version in use and is reported in `errors`.
+
+Templates are written by staff but rendered inside the server, so they run in Jinja's
+immutable sandbox, and validation refuses any `_name` attribute or key (the way out of a
+sandbox starts with `__class__`, `__globals__` and the like): editing prompts is not a shell.
+
+Which version is live: `published.json` in the folder pins a prompt to a version (the
+studio's Publish and Roll back write it); a prompt it does not name uses its highest version.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +38,8 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
+import jinja2.nodes
+import jinja2.sandbox
 import yaml
 
 from longtail.errors import LongtailError
@@ -38,6 +49,7 @@ log = logging.getLogger(__name__)
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 FILE_PATTERN = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)\.v(?P<version>\d+)\.jinja$")
 ROLES = ("system", "user", "assistant")
+PUBLISHED_FILE = "published.json"
 _SECTION = re.compile(r"^### (system|user|assistant)\s*$", re.MULTILINE)
 
 
@@ -77,11 +89,31 @@ class Prompt:
             ]
         except jinja2.UndefinedError as exc:
             raise PromptError(f"prompt {self.key}: {exc}") from exc
+        except jinja2.sandbox.SecurityError as exc:
+            raise PromptError(f"prompt {self.key}: refused by the template sandbox: {exc}") from exc
 
 
-_ENV = jinja2.Environment(
+_ENV = jinja2.sandbox.ImmutableSandboxedEnvironment(
     undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False
 )
+
+
+def _private_access(template: jinja2.nodes.Template) -> tuple[int, str] | None:
+    """The first `x._name`, `x['_name']` or `x|attr('_name')` in a parsed template:
+    (line, name), else None."""
+    kinds = (jinja2.nodes.Getattr, jinja2.nodes.Getitem, jinja2.nodes.Filter)
+    for node in template.find_all(kinds):
+        if isinstance(node, jinja2.nodes.Getattr):
+            key: object = node.attr
+        elif isinstance(node, jinja2.nodes.Getitem):
+            key = node.arg.value if isinstance(node.arg, jinja2.nodes.Const) else None
+        elif node.name == "attr" and node.args and isinstance(node.args[0], jinja2.nodes.Const):
+            key = node.args[0].value
+        else:
+            continue
+        if isinstance(key, str) and key.startswith("_"):
+            return node.lineno, key
+    return None
 
 
 def parse_prompt(path: Path) -> Prompt:
@@ -104,7 +136,14 @@ def parse_prompt(path: Path) -> Prompt:
     try:
         used: set[str] = set()
         for _, source in sections:
-            used |= jinja2.meta.find_undeclared_variables(_ENV.parse(source))
+            tree = _ENV.parse(source)
+            private = _private_access(tree)
+            if private is not None:
+                raise PromptError(
+                    f"{path}: section line {private[0]}: access to {private[1]!r} is not "
+                    "allowed in a prompt template (no attribute or key that starts with '_')"
+                )
+            used |= jinja2.meta.find_undeclared_variables(tree)
         templates = tuple(_ENV.from_string(source) for _, source in sections)
     except jinja2.TemplateSyntaxError as exc:
         raise PromptError(f"{path}:{exc.lineno}: template syntax error: {exc.message}") from exc
@@ -152,13 +191,44 @@ class PromptLibrary:
         ]
         return sorted(found)
 
+    def published(self) -> dict[str, int]:
+        """Prompt name -> the version pinned live in `published.json` (empty: none pinned)."""
+        path = self.folder / PUBLISHED_FILE
+        if not path.is_file():
+            return {}
+        try:
+            pins = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise PromptError(f"{path}: not JSON: {exc}") from exc
+        if not isinstance(pins, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) for k, v in pins.items()
+        ):
+            raise PromptError(f"{path}: must map prompt names to version numbers")
+        return pins
+
+    def live_version(self, name: str) -> int:
+        """The version the agent uses: the pinned one, else the highest on disk."""
+        pinned = self.published().get(name)
+        if pinned is not None:
+            return pinned
+        versions = self.versions(name)
+        if not versions:
+            raise PromptError(f"no prompt {name!r} in {self.folder}")
+        return versions[-1]
+
+    def pin(self, name: str, version: int) -> None:
+        """Make `version` of `name` the live one (written to a temp file, then renamed)."""
+        self.get(name, version)  # exists and validates
+        pins = {**self.published(), name: version}
+        path = self.folder / PUBLISHED_FILE
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
     def get(self, name: str, version: int | None = None) -> Prompt:
-        """The prompt `name` at `version` (default: the highest version on disk)."""
+        """The prompt `name` at `version` (default: the live version, see `live_version`)."""
         if version is None:
-            versions = self.versions(name)
-            if not versions:
-                raise PromptError(f"no prompt {name!r} in {self.folder}")
-            version = versions[-1]
+            version = self.live_version(name)
         path = self.folder / f"{name}.v{version}.jinja"
         if not path.is_file():
             raise PromptError(f"no prompt {name!r} version {version} ({path} does not exist)")

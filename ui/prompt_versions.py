@@ -1,24 +1,39 @@
 """Prompt versions as files: list, validate a draft, save it as the next version with a note,
-diff two versions, roll back (a new version with an old one's text, so history is kept).
+publish a version, diff two versions, roll back (publish an older version again).
 
-The agent always uses a prompt's highest valid version, so saving publishes. A draft is
-tried first in a scratch copy of the folder (`draft_library`), never in the live one.
+Saving a draft does not change what shoppers get: the agent uses the version pinned in
+`published.json`, and saving pins the current live version first when the prompt had no pin.
+Publishing and rolling back are separate steps, each appended to an audit log (who, when,
+template, version, action). A draft is tried first in a scratch copy of the folder
+(`draft_library`), never in the live one.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
+import logging
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
 
-from serving.prompts import FILE_PATTERN, Prompt, PromptError, PromptLibrary, parse_prompt
+from serving.prompts import (
+    FILE_PATTERN,
+    PUBLISHED_FILE,
+    Prompt,
+    PromptError,
+    PromptLibrary,
+    parse_prompt,
+)
 
 NOTE_KEY = "note"
+log = logging.getLogger("longtail.prompts")
 
 
 @dataclass(frozen=True)
@@ -30,9 +45,21 @@ class VersionInfo:
     variables: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    at: str  # UTC, ISO 8601
+    who: str
+    action: str  # publish | rollback
+    template: str
+    version: int
+    previous: int  # the version that was live before
+
+
 class PromptStore:
-    def __init__(self, library: PromptLibrary) -> None:
+    def __init__(self, library: PromptLibrary, audit_log: Path) -> None:
         self.library = library
+        self.audit_log = Path(audit_log)
+        self._lock = threading.Lock()
 
     @property
     def folder(self) -> Path:
@@ -67,23 +94,60 @@ class PromptStore:
             return parse_prompt(path)
 
     def save(self, name: str, text: str, note: str) -> int:
-        """Write `text` (with `note` in its front matter) as the next version; returns it."""
+        """Write `text` (with `note` in its front matter) as the next version, a draft that
+        is not live until published; returns its number."""
         if not FILE_PATTERN.match(f"{name}.v1.jinja"):
             raise PromptError(f"bad prompt name {name!r}")
         if not note.strip():
             raise PromptError("a new version needs a note saying what changed")
         text = with_note(text, note.strip())
         self.validate(name, text)
-        version = self._next(name)
-        path = self._path(name, version)
-        with open(path, "x", encoding="utf-8") as out:  # never overwrite a version
-            out.write(text)
+        with self._lock:
+            if name in self.names() and name not in self.library.published():
+                self.library.pin(name, self.library.live_version(name))
+            version = self._next(name)
+            path = self._path(name, version)
+            with open(path, "x", encoding="utf-8") as out:  # never overwrite a version
+                out.write(text)
         return version
 
-    def rollback(self, name: str, version: int) -> int:
-        """Publish version `version`'s text again as the newest version."""
-        text = self.source(name, version)
-        return self.save(name, text, f"rollback to v{version}")
+    def live(self, name: str) -> int:
+        return self.library.live_version(name)
+
+    def publish(self, name: str, version: int, who: str) -> AuditEntry:
+        """Make `version` live for every turn from now on, and record who did it."""
+        return self._pin(name, version, who, "publish")
+
+    def rollback(self, name: str, version: int, who: str) -> AuditEntry:
+        """Make an older `version` live again (its file is unchanged), and record it."""
+        return self._pin(name, version, who, "rollback")
+
+    def audit(self, limit: int = 100) -> list[AuditEntry]:
+        """The newest `limit` publish and rollback records, newest first."""
+        if not self.audit_log.is_file():
+            return []
+        lines = self.audit_log.read_text(encoding="utf-8").splitlines()
+        return [AuditEntry(**json.loads(line)) for line in reversed(lines[-limit:])]
+
+    def _pin(self, name: str, version: int, who: str, action: str) -> AuditEntry:
+        if not who.strip():
+            raise PromptError(f"{action} needs the name of the staff member doing it")
+        with self._lock:
+            previous = self.library.live_version(name)
+            self.library.pin(name, int(version))
+            entry = AuditEntry(
+                at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                who=who,
+                action=action,
+                template=name,
+                version=int(version),
+                previous=previous,
+            )
+            self.audit_log.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.audit_log, "a", encoding="utf-8") as out:
+                out.write(json.dumps(asdict(entry)) + "\n")
+        log.info("prompt %s: %s v%d by %s (was v%d)", name, action, version, who, previous)
+        return entry
 
     def diff(self, name: str, a: int, b: int) -> str:
         lines = difflib.unified_diff(
@@ -98,7 +162,11 @@ class PromptStore:
         """A copy of the folder in `scratch` with `text` as `name`'s newest version."""
         for path in self.folder.glob("*.jinja"):
             shutil.copy2(path, scratch / path.name)
-        (scratch / f"{name}.v{self._next(name)}.jinja").write_text(text, encoding="utf-8")
+        version = self._next(name)
+        (scratch / f"{name}.v{version}.jinja").write_text(text, encoding="utf-8")
+        pins = {other: self.library.live_version(other) for other in self.names()}
+        pins[name] = version  # the others as they are live now, the draft for `name`
+        (scratch / PUBLISHED_FILE).write_text(json.dumps(pins), encoding="utf-8")
         return PromptLibrary(scratch)
 
     def _next(self, name: str) -> int:

@@ -13,10 +13,12 @@ import gradio as gr
 
 from agent.agent import TurnResult
 from agent.trace import Suggestion
+from api.clients import client_address
 from api.runtime import Runtime
 from api.schemas import clean_text
 from api.sessions import UnknownSession
 from api.streaming import stream_turn
+from longtail.errors import ServiceUnavailable
 from ui.cards import card_samples, price_text
 
 WELCOME = "Tell me what you are looking for: a kind of product, a budget, brands to avoid."
@@ -32,9 +34,11 @@ def _session(rt: Runtime, session_id: str | None) -> str:
     return rt.new_session([]).session_id
 
 
-def _client(request: gr.Request | None) -> str:
+def _client(rt: Runtime, request: gr.Request | None) -> str:
+    """The same client key as the API's (api.clients), so both doors share one bucket."""
     client = getattr(request, "client", None)
-    return getattr(client, "host", None) or "ui"
+    headers = getattr(request, "headers", None) or {}
+    return client_address(getattr(client, "host", None), headers, rt.settings.api)
 
 
 def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
@@ -55,12 +59,17 @@ def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
             refused = f"Please keep it under {limit} characters."
             yield chat, session_id, gr.skip(), gr.skip(), message, refused
             return
-        wait = rt.chat_limiter.take(_client(request))
+        wait = rt.limiters["chat"].take(_client(rt, request))
         if wait > 0:
             refused = f"Too many messages; try again in {wait:.0f} s."
             yield chat, session_id, gr.skip(), gr.skip(), message, refused
             return
-        session_id = _session(rt, session_id)
+        try:
+            session_id = _session(rt, session_id)
+        except ServiceUnavailable:
+            refused = "The assistant is full right now; please try again in a minute."
+            yield chat, session_id, gr.skip(), gr.skip(), message, refused
+            return
         slot = rt.sessions.get(session_id)
         chat = [*chat, {"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
         yield chat, session_id, gr.skip(), gr.skip(), "", ""
@@ -83,17 +92,23 @@ def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
         cards = gr.Dataset(samples=card_samples(result.suggestions))
         yield chat, session_id, cards, shown, "", ""
 
-    def open_card(index: int | None, session_id: str | None, shown: list[dict]) -> str:
+    def open_card(
+        index: int | None, session_id: str | None, shown: list[dict], request: gr.Request
+    ) -> str:
         if index is None or session_id is None or not 0 <= index < len(shown):
             return ""
+        if rt.limiters["events"].take(_client(rt, request)) > 0:  # the API's events bucket
+            return "Too many clicks; wait a moment."
         card = Suggestion.model_validate(shown[index])
         try:
             slot = rt.sessions.get(session_id)
         except UnknownSession:
             return "This conversation has expired; start over."
-        rt.events.record(session_id, card.item_id, "view", source="ui")
-        with slot.lock:
-            slot.session.view(card.item_id)
+        try:
+            rt.events.record(session_id, card.item_id, "view", source="ui")
+        except ServiceUnavailable:
+            return "Could not note that click right now; please try again."
+        rt.add_view(slot, card.item_id, "view")
         return (
             f"**#{index + 1} {card.title}** ({price_text(card.price)}). Ask *tell me more about "
             f"#{index + 1}* or *more like #{index + 1}*."

@@ -1,6 +1,8 @@
 """The prompt studio (staff): list templates, edit, validate, preview a draft on a test
 conversation against the live LLM, run the conversation test set on it, save it as a new
-version with a note, diff two versions, roll back. Everything is files in `prompts/`."""
+draft version with a note, publish a version, diff two versions, roll back, and read the
+audit log of who published or rolled back what. Everything is files in `prompts/`; the audit
+log is `<home>/prompt-audit.jsonl`."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from api.runtime import Runtime
 from serving.prompts import PromptError
 from ui.prompt_versions import PromptStore
 
-VERSION_HEADERS = ["version", "note", "description"]
+VERSION_HEADERS = ["version", "note", "description", "live"]
+AUDIT_HEADERS = ["at (UTC)", "who", "action", "template", "version", "previous"]
+AUDIT_FILE = "prompt-audit.jsonl"
 
 
 class Studio:
@@ -25,7 +29,7 @@ class Studio:
 
     def __init__(self, rt: Runtime, scripts_dir: Path = DEFAULT_DIR) -> None:
         self.rt = rt
-        self.store = PromptStore(rt.agent.prompts)
+        self.store = PromptStore(rt.agent.prompts, rt.settings.home / AUDIT_FILE)
         self.scripts: dict[str, Script] = {}
         if scripts_dir.is_dir():
             self.scripts = {s.name: s for s in load_scripts(scripts_dir)}
@@ -64,23 +68,33 @@ class Studio:
         return report
 
 
+def _who(request: gr.Request | None) -> str:
+    """The logged-in staff member (Gradio's login name)."""
+    return str(getattr(request, "username", None) or "")
+
+
 def studio_blocks(rt: Runtime) -> gr.Blocks:
     studio = Studio(rt)
     store = studio.store
 
+    def audit_rows() -> list[list[Any]]:
+        return [[e.at, e.who, e.action, e.template, e.version, e.previous] for e in store.audit()]
+
     def choose(name: str) -> list[Any]:
         versions = store.versions(name)
         numbers = [v.version for v in versions]
-        rows = [[v.version, v.note, v.description] for v in versions]
+        live = store.live(name)
+        rows = [[v.version, v.note, v.description, v.version == live] for v in versions]
         latest = numbers[-1]
         pick = gr.Dropdown(choices=numbers, value=latest)
         older = gr.Dropdown(choices=numbers, value=numbers[-2] if len(numbers) > 1 else latest)
         return [
             rows,
             store.source(name, latest),
-            f"Editing **{name}**, based on v{latest}.",
+            f"Editing **{name}**, based on v{latest} (live: v{live}).",
             pick,
             older,
+            gr.Dropdown(choices=numbers, value=latest),
             gr.Dropdown(choices=numbers, value=latest),
         ]
 
@@ -100,12 +114,26 @@ def studio_blocks(rt: Runtime) -> gr.Blocks:
         except PromptError as exc:
             raise gr.Error(str(exc)) from None
         rows, _, _, *pickers = choose(name)
-        return [f"✅ saved {name}.v{version} (now live)", rows, *pickers]
+        saved = f"✅ saved draft {name}.v{version} (not live: publish it to use it)"
+        return [saved, rows, *pickers]
 
-    def rollback(name: str, version: int) -> list[Any]:
-        new = store.rollback(name, int(version))
+    def publish(name: str, version: int, request: gr.Request) -> list[Any]:
+        try:
+            entry = store.publish(name, int(version), _who(request))
+        except PromptError as exc:
+            raise gr.Error(str(exc)) from None
+        rows, _, _, *pickers = choose(name)
+        done = f"✅ published {name}.v{entry.version} (was v{entry.previous}); now live"
+        return [done, rows, audit_rows(), *pickers]
+
+    def rollback(name: str, version: int, request: gr.Request) -> list[Any]:
+        try:
+            entry = store.rollback(name, int(version), _who(request))
+        except PromptError as exc:
+            raise gr.Error(str(exc)) from None
         rows, text, _, *pickers = choose(name)
-        return [f"✅ v{version} published again as {name}.v{new}", rows, text, *pickers]
+        done = f"✅ rolled back {name} to v{entry.version} (was v{entry.previous})"
+        return [done, rows, audit_rows(), text, *pickers]
 
     def diff(name: str, a: int, b: int) -> str:
         return store.diff(name, int(a), int(b))
@@ -126,8 +154,8 @@ def studio_blocks(rt: Runtime) -> gr.Blocks:
     first = names[0] if names else None
     with gr.Blocks(title="longtail prompt studio") as blocks:
         gr.Markdown(
-            "## Prompt studio\nThe agent uses each prompt's newest valid version: saving "
-            "publishes. Try a draft with Preview and the test set first."
+            "## Prompt studio\nSaving makes a draft version; the agent keeps using the live "
+            "version until you publish. Try a draft with Preview and the test set first."
         )
         with gr.Row():
             name = gr.Dropdown(choices=names, value=first, label="Template", elem_id="lt-template")
@@ -138,7 +166,10 @@ def studio_blocks(rt: Runtime) -> gr.Blocks:
         with gr.Row():
             check = gr.Button("Validate", elem_id="lt-validate")
             note = gr.Textbox(label="Note for the new version", elem_id="lt-note", scale=3)
-            publish = gr.Button("Save as new version", variant="primary", elem_id="lt-save")
+            save_draft = gr.Button("Save as draft version", elem_id="lt-save")
+        with gr.Row():
+            to_publish = gr.Dropdown(label="Version to publish", elem_id="lt-publish-version")
+            publish_it = gr.Button("Publish", variant="primary", elem_id="lt-publish")
         with gr.Tab("Preview"):
             script = gr.Dropdown(
                 choices=sorted(studio.scripts),
@@ -160,20 +191,29 @@ def studio_blocks(rt: Runtime) -> gr.Blocks:
             with gr.Row():
                 back_to = gr.Dropdown(label="Roll back to version")
                 roll = gr.Button("Roll back", variant="stop")
+        with gr.Tab("Audit log"):
+            audit = gr.Dataframe(
+                headers=AUDIT_HEADERS,
+                value=audit_rows,
+                label="Publish and roll back",
+                elem_id="lt-audit",
+            )
 
-        chosen = [versions, editor, status, version, diff_a, diff_b]
+        chosen = [versions, editor, status, version, diff_a, diff_b, to_publish]
         name.change(choose, [name], chosen)
         blocks.load(choose, [name], chosen)
         version.input(load, [name, version], [editor, status])
         check.click(validate, [name, editor], [status], api_name="validate")
-        publish.click(
-            save, [name, editor, note], [status, versions, version, diff_a, diff_b], api_name="save"
+        pickers = [version, diff_a, diff_b, to_publish]
+        save_draft.click(save, [name, editor, note], [status, versions, *pickers], api_name="save")
+        publish_it.click(
+            publish, [name, to_publish], [status, versions, audit, *pickers], api_name="publish"
         )
         show_diff.click(diff, [name, diff_a, diff_b], [diff_out], api_name="diff")
         roll.click(
             rollback,
             [name, back_to],
-            [status, versions, editor, version, diff_a, diff_b],
+            [status, versions, audit, editor, *pickers],
             api_name="rollback",
         )
         run_preview.click(preview, [name, editor, script], [preview_out], api_name="preview")

@@ -21,6 +21,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API te
     make_runtime,
     runtime,
 )
+from tests.ui.conftest import live_server  # noqa: F401  (the screens on loopback)
 
 
 def completion(content: str = "", tool_calls: list[dict[str, Any]] | None = None) -> bytes:

@@ -1,6 +1,6 @@
-"""Where each point of issue 10 items 1-4 is tested. Tests that live beside their component
-are referenced, not copied; this check fails if one of them is renamed or removed, so the
-map stays true."""
+"""Where each point of issue 10 items 1-4 and of issue 17 (security hardening) is tested.
+Tests that live beside their component are referenced, not copied; this check fails if one
+of them is renamed or removed, so the map stays true."""
 
 from __future__ import annotations
 
@@ -85,6 +85,82 @@ COVERAGE: dict[str, list[str]] = {
     ],
     "4 nothing listens beyond loopback": [
         "reliability/test_secrets_and_listening.py::test_a_default_server_listens_on_loopback_only",
+    ],
+    "17.1 dunder template refused, sandboxed rendering": [
+        "reliability/test_template_sandbox.py::"
+        "test_validate_refuses_a_template_that_reaches_for_python_internals",
+        "reliability/test_template_sandbox.py::"
+        "test_a_name_built_at_render_time_is_stopped_by_the_sandbox",
+        "reliability/test_template_sandbox.py::"
+        "test_a_sandboxed_template_cannot_change_what_it_is_given",
+    ],
+    "17.1 publishing is a separate, logged step from saving a draft": [
+        "reliability/test_template_sandbox.py::test_saving_a_draft_does_not_publish_it",
+        "ui/test_screens.py::test_prompt_store_saves_drafts_publishes_diffs_and_rolls_back",
+    ],
+    "17.2 cross-origin POST to the studio, allowed origins": [
+        "reliability/test_staff_screen_attacks.py::test_a_cross_origin_post_to_the_studio_is_refused",
+        "reliability/test_staff_screen_attacks.py::"
+        "test_an_allowed_origin_may_call_the_api_and_no_other",
+    ],
+    "17.2 CSRF token on state-changing staff calls": [
+        "reliability/test_staff_screen_attacks.py::"
+        "test_state_changing_staff_calls_need_the_csrf_token",
+    ],
+    "17.2 security headers, HSTS over TLS": [
+        "reliability/test_staff_screen_attacks.py::test_every_page_carries_the_security_headers",
+        "reliability/test_staff_screen_attacks.py::test_hsts_is_sent_over_tls",
+    ],
+    "17.2 SameSite cookies with idle expiry": [
+        "reliability/test_staff_screen_attacks.py::"
+        "test_login_cookies_are_same_site_strict_and_expire_when_idle",
+    ],
+    "17.2 throttled logins per client and per user": [
+        "reliability/test_staff_screen_attacks.py::"
+        "test_failed_logins_are_throttled_per_client_and_per_user",
+    ],
+    "17.2 audit log of publish and rollback, shown in the studio": [
+        "reliability/test_staff_screen_attacks.py::"
+        "test_publish_and_rollback_are_audited_and_shown_in_the_studio",
+    ],
+    "17.3 forged X-Forwarded-For chain": [
+        "reliability/test_abuse_limits.py::"
+        "test_a_forged_forwarded_for_chain_does_not_dodge_the_chat_limit",
+        "reliability/test_abuse_limits.py::test_the_client_is_read_from_the_right_past_our_proxies",
+        "reliability/test_abuse_limits.py::test_a_bad_proxy_setting_is_a_clear_error",
+    ],
+    "17.3 one client key for the API and the Gradio chat": [
+        "reliability/test_abuse_limits.py::test_the_gradio_chat_and_the_api_share_one_bucket",
+    ],
+    "17.3 per-client buckets for sessions, events, recommend, chat": [
+        "reliability/test_abuse_limits.py::"
+        "test_sessions_events_and_recommend_have_per_client_buckets",
+        "api/test_isolation_and_limits.py::test_chat_is_rate_limited_per_client",
+    ],
+    "17.3 /v1/sessions flood during an active session": [
+        "reliability/test_abuse_limits.py::test_a_sessions_flood_cannot_evict_an_active_shopper",
+        "api/test_isolation_and_limits.py::test_session_ids_are_unguessable_and_expire",
+    ],
+    "17.3 1,000 events to one session, history capped": [
+        "reliability/test_abuse_limits.py::test_a_thousand_events_keep_the_history_at_max_history",
+    ],
+    "17.3 upload attempt on the shopper screen": [
+        "reliability/test_staff_screen_attacks.py::test_uploads_are_refused_on_the_shopper_screen",
+    ],
+    "17.4 disk-full event log: 503 never 201, healthz degraded": [
+        "reliability/test_storage_faults.py::"
+        "test_a_full_disk_event_log_answers_503_and_healthz_is_degraded",
+        "reliability/test_storage_faults.py::"
+        "test_low_free_space_or_a_failed_probe_is_degraded_health",
+    ],
+    "17.5 retrain killed between the two writes": [
+        "reliability/test_storage_faults.py::"
+        "test_a_retrain_killed_between_the_two_writes_keeps_the_old_model",
+    ],
+    "17.6 secrets never in repr, session ids hashed in logs": [
+        "reliability/test_template_sandbox.py::test_staff_secrets_are_never_in_a_repr",
+        "reliability/test_template_sandbox.py::test_session_ids_are_hashed_in_logs",
+        "reliability/test_template_sandbox.py::test_turn_traces_name_sessions_by_hash",
     ],
 }
 

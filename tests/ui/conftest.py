@@ -8,8 +8,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -59,6 +61,16 @@ def live_server(
     )
     rt = Runtime(Settings(home=home, api={"chat_burst": 1000}), agent, EventLog(home / "e.db"))
     rt.staff = STAFF
+    try:
+        with serving(rt) as url:
+            yield LiveServer(url, rt, prompts)
+    finally:
+        rt.events.close()
+
+
+@contextmanager
+def serving(rt: Runtime) -> Iterator[str]:
+    """`rt`'s app with the screens on a free loopback port (uvicorn in a thread); its URL."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
@@ -72,8 +84,17 @@ def live_server(
         time.sleep(0.1)
     httpx.get(f"{url}/healthz").raise_for_status()
     try:
-        yield LiveServer(url, rt, prompts)
+        yield url
     finally:
         server.should_exit = True
         thread.join(10)
-        rt.events.close()
+
+
+@contextmanager
+def staff_client(url: str, screen: str, **options: Any) -> Iterator[httpx.Client]:
+    """A client that opened the staff page first, as a browser does: it holds the CSRF
+    cookie and echoes it in the X-CSRF-Token header, as the page's fetch calls do."""
+    with httpx.Client(base_url=url, **options) as client:
+        client.get(f"/{screen}/").raise_for_status()
+        client.headers["x-csrf-token"] = client.cookies["lt-csrf"]
+        yield client

@@ -122,10 +122,20 @@ def test_a_prompt_edit_is_saved_and_visible_after_reload(
     page.keyboard.press("Control+End")
     page.keyboard.type("\nBe brief.")
     page.locator("#lt-note textarea").fill("browser edit")
-    page.locator("#lt-save").click()
-    page.get_by_text("(now live)").wait_for(timeout=30_000)
-    page.reload()
-    _wait_text(page, "browser edit")
+    page.locator("#lt-save").click()  # through the CSRF check: the page's fetch sends the token
+    page.get_by_text("not live: publish it").wait_for(timeout=30_000)
     saved = sorted(live_server.prompts.glob("*.jinja"), key=lambda p: p.stat().st_mtime)[-1]
     assert "Be brief." in saved.read_text() and "note: browser edit" in saved.read_text()
+    name = saved.name.split(".v")[0]
+    version = int(saved.name.split(".v")[1].split(".")[0])
+    library = live_server.runtime.agent.prompts
+    assert library.live_version(name) != version  # a draft
+    page.locator("#lt-publish").click()  # publishes the newest version, the one just saved
+    page.get_by_text("now live").wait_for(timeout=30_000)
+    assert library.live_version(name) == version
+    page.reload()
+    _wait_text(page, "browser edit")
+    page.get_by_role("tab", name="Audit log").click()
+    _wait_text(page, "publish")
+    assert STAFF.user in page.locator("#lt-audit").inner_text()
     _shot(page, "prompt-studio", tmp_path)

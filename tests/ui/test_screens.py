@@ -12,7 +12,7 @@ import pytest
 from api.runtime import Runtime
 from serving.prompts import PROMPTS_DIR, PromptError, PromptLibrary
 from tests.api.conftest import STAFF
-from tests.ui.conftest import LiveServer
+from tests.ui.conftest import LiveServer, staff_client
 from ui.cards import TAIL_BADGE, card_html
 from ui.console import Console
 from ui.prompt_versions import PromptStore
@@ -27,7 +27,7 @@ def test_staff_screens_need_a_login_and_the_shopper_chat_does_not(
     assert httpx.get(f"{url}/widget/config").status_code == 200
     for screen in ("console", "studio"):
         assert httpx.get(f"{url}/{screen}/config").status_code == 401
-        with httpx.Client(base_url=url) as client:
+        with staff_client(url, screen) as client:
             bad = client.post(f"/{screen}/login", data={"username": "staff", "password": "x"})
             assert bad.status_code == 400
             assert client.get(f"/{screen}/config").status_code == 401
@@ -36,7 +36,7 @@ def test_staff_screens_need_a_login_and_the_shopper_chat_does_not(
             )
             assert good.status_code == 200
             assert client.get(f"/{screen}/config").status_code == 200
-        with httpx.Client(base_url=url) as client:
+        with staff_client(url, screen) as client:
             by_token = client.post(
                 f"/{screen}/login", data={"username": "anyone", "password": STAFF.token}
             )
@@ -116,10 +116,10 @@ def test_console_replays_and_compares(runtime: Runtime, item_ids: list[str]) -> 
 def store(tmp_path: Path) -> PromptStore:
     folder = tmp_path / "prompts"
     shutil.copytree(PROMPTS_DIR, folder)
-    return PromptStore(PromptLibrary(folder))
+    return PromptStore(PromptLibrary(folder), tmp_path / "audit.jsonl")
 
 
-def test_prompt_store_saves_diffs_and_rolls_back(store: PromptStore) -> None:
+def test_prompt_store_saves_drafts_publishes_diffs_and_rolls_back(store: PromptStore) -> None:
     assert "answer" in store.names() and "intent" in store.names()
     latest = store.versions("answer")[-1].version
     text = store.source("answer", latest).replace("friendly", "cheerful")
@@ -127,13 +127,24 @@ def test_prompt_store_saves_diffs_and_rolls_back(store: PromptStore) -> None:
     assert new == latest + 1
     info = store.versions("answer")[-1]
     assert (info.version, info.note) == (new, "cheerful tone")
+    assert store.library.get("answer").version == latest  # a draft: not live yet
+    assert store.audit() == []  # saving is not publishing
+    published = store.publish("answer", new, "alice")
     assert store.library.get("answer").version == new  # live for the agent
+    assert (published.who, published.action, published.previous) == ("alice", "publish", latest)
     assert "+You are a cheerful" in store.diff("answer", latest, new)
-    back = store.rollback("answer", latest)
-    assert store.versions("answer")[-1].note == f"rollback to v{latest}"
-    assert "friendly" in store.source("answer", back)
-    reopened = PromptStore(PromptLibrary(store.folder))  # survives a restart
-    assert reopened.versions("answer")[-1].version == back
+    back = store.rollback("answer", latest, "bob")
+    assert store.library.get("answer").version == latest
+    assert "friendly" in store.library.get("answer").path.read_text()
+    reopened = PromptStore(PromptLibrary(store.folder), store.audit_log)  # survives a restart
+    assert reopened.live("answer") == latest
+    assert reopened.audit() == [back, published]  # newest first
+    assert (back.who, back.action, back.template, back.version) == (
+        "bob",
+        "rollback",
+        "answer",
+        latest,
+    )
 
 
 def test_prompt_store_refuses_bad_drafts(store: PromptStore) -> None:
