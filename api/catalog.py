@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from fastapi import APIRouter, HTTPException, Request
 
 from agent.explain import explain
@@ -16,6 +18,7 @@ from api.schemas import (
     RecommendResponse,
     history_events,
 )
+from api.sessions import UnknownSession
 from longtail.errors import LongtailError, ServiceUnavailable
 from ranking.request import RankRequest
 from retrieval.filters import SearchFilters
@@ -104,11 +107,12 @@ def record_event(request: Request, body: EventRequest, rt: RuntimeDep) -> EventR
     """Committed to the event log before this answers (503 if it cannot be stored); the item
     joins the session's history, which keeps the newest `api.max_history` events."""
     rate_limit(request, rt, "events")
-    slot = session_slot(rt, body.session_id)
+    session_slot(rt, body.session_id)
     if not rt.known(body.item_id):
         raise HTTPException(422, f"unknown item id {body.item_id!r}")
     event_id = rt.events.record(body.session_id, body.item_id, body.event)
-    rt.add_view(slot, body.item_id, body.event)
+    with suppress(UnknownSession):  # expired since the check: the event is logged all the same
+        rt.add_view(body.session_id, body.item_id, body.event)
     return EventResponse(
         id=event_id, session_id=body.session_id, item_id=body.item_id, event=body.event
     )
@@ -133,6 +137,6 @@ def healthz(rt: RuntimeDep) -> dict[str, object]:
         "sessions": len(rt.sessions),
         "events_db": events.ok,
         "events_problem": events.problem,
-        "events_free_mb": round(events.free_mb, 1),
+        "events_free_mb": None if events.free_mb is None else round(events.free_mb, 1),
         "llm": rt.llm_health(),
     }

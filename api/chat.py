@@ -2,21 +2,20 @@
 
 A turn waits for one of `api.chat_concurrency` slots (so a saturated LLM queues requests
 rather than failing them) for at most `api.chat_queue_timeout_s`, then answers 503. Requests
-of one session run one after another under the session's lock.
+of one session run one after another under the session's lock (`Sessions.hold`: a Redis lock
+across replicas with the Redis backend), which also keeps what the turn changed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from agent.agent import TurnResult
-from agent.session import Session
 from api.deps import RuntimeDep, check_sizes, rate_limit, session_slot
 from api.runtime import Runtime
 from api.schemas import ChatRequest, ChatResponse, history_events
@@ -26,26 +25,25 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 log = logging.getLogger("longtail.api")
 
 
-def _start(request: Request, body: ChatRequest, rt: Runtime) -> tuple[Session, threading.Lock]:
-    """Checks, then the session (new or existing) and its lock; the turn slot is taken."""
+def _start(request: Request, body: ChatRequest, rt: Runtime) -> str:
+    """Checks, then the id of the session (new or existing); the turn slot is taken."""
     rate_limit(request, rt, "chat")
     history = history_events(body.history)
     check_sizes(rt, body.message, history)
     if body.session_id is None:
-        session = rt.new_session(history)
+        session_id = rt.new_session(history).session_id
     else:
-        session = session_slot(rt, body.session_id).session
-    lock = rt.sessions.get(session.session_id).lock
+        session_id = session_slot(rt, body.session_id).session.session_id
     if not rt.turns.acquire(timeout=rt.settings.api.chat_queue_timeout_s):
         raise HTTPException(
             503, "the assistant is busy; retry shortly", headers={"Retry-After": "5"}
         )
-    return session, lock
+    return session_id
 
 
-def _response(session: Session, result: TurnResult) -> ChatResponse:
+def _response(session_id: str, result: TurnResult) -> ChatResponse:
     return ChatResponse(
-        session_id=session.session_id,
+        session_id=session_id,
         turn=result.trace.turn,
         answer=result.answer,
         suggestions=result.suggestions,
@@ -56,13 +54,13 @@ def _response(session: Session, result: TurnResult) -> ChatResponse:
 @router.post("/chat", response_model=ChatResponse, summary="one chat turn")
 def chat(request: Request, body: ChatRequest, rt: RuntimeDep) -> ChatResponse:
     """The assistant's answer and product suggestions; keep `session_id` for the next turn."""
-    session, lock = _start(request, body, rt)
+    session_id = _start(request, body, rt)
     try:
-        with lock:
+        with rt.sessions.hold(session_id) as session:
             result = rt.agent.turn(session, body.message)
     finally:
         rt.turns.release()
-    return _response(session, result)
+    return _response(session_id, result)
 
 
 @router.post(
@@ -74,17 +72,18 @@ def chat(request: Request, body: ChatRequest, rt: RuntimeDep) -> ChatResponse:
 def chat_stream(request: Request, body: ChatRequest, rt: RuntimeDep) -> StreamingResponse:
     """Events: `session` {session_id}, then `token` {text} as the answer grows, then `done`
     (the whole ChatResponse) or `error` {detail}."""
-    session, lock = _start(request, body, rt)
-    turn = stream_turn(rt.agent, session, body.message, lock, on_end=rt.turns.release)
+    session_id = _start(request, body, rt)
+    held = rt.sessions.hold(session_id)
+    turn = stream_turn(rt.agent, held, body.message, on_end=rt.turns.release)
 
     def events() -> Iterator[str]:
-        yield _sse("session", {"session_id": session.session_id})
+        yield _sse("session", {"session_id": session_id})
         try:
             for piece in turn:
                 if isinstance(piece, str):
                     yield _sse("token", {"text": piece})
                 else:
-                    yield _sse("done", _response(session, piece).model_dump())
+                    yield _sse("done", _response(session_id, piece).model_dump())
         except Exception:
             log.exception("a streamed turn failed")
             yield _sse("error", {"detail": "the turn failed; please try again"})

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from api.sessions import log_id
 from longtail.errors import ServiceUnavailable
@@ -43,7 +44,7 @@ class EventLogUnavailable(ServiceUnavailable):
 @dataclass(frozen=True)
 class LogHealth:
     writable: bool
-    free_mb: float
+    free_mb: float | None  # None where the log's disk is another host's (PostgreSQL)
     min_free_mb: float
     problem: str  # empty when healthy
 
@@ -60,6 +61,20 @@ class StoredEvent:
     item_id: str
     event: str
     source: str
+
+
+class EventStore(Protocol):
+    """What the API needs of an event log: SQLite here, PostgreSQL in api.pg_events."""
+
+    def record(self, session_id: str, item_id: str, event: str, source: str = "api") -> int: ...
+
+    def count(self) -> int: ...
+
+    def for_session(self, session_id: str) -> list[StoredEvent]: ...
+
+    def health(self, min_free_mb: float) -> LogHealth: ...
+
+    def close(self) -> None: ...
 
 
 class EventLog:

@@ -1,4 +1,8 @@
-"""Per-client token buckets: `burst` requests at once, refilled at `per_minute`."""
+"""Per-client token buckets: `burst` requests at once, refilled at `per_minute`.
+
+`RateLimiter` keeps the buckets in this process (the default); `api.redis_state` keeps them
+in Redis, so a limit holds across replicas.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    def take(self, client: str) -> float:
+        """0.0 if the request may go ahead, else the seconds until it may."""
+        ...
 
 
 class RateLimiter:

@@ -17,10 +17,11 @@ import numpy as np
 from agent.agent import ShoppingAgent
 from agent.session import Session
 from api.auth import StaffAuth
-from api.events import EventLog
-from api.ratelimit import RateLimiter
+from api.backends import open_event_log, open_state
+from api.events import EventStore
+from api.ratelimit import Limiter
 from api.schemas import HistoryEvent
-from api.sessions import SessionStore, Slot
+from api.sessions import Sessions
 from catalog.dataset import tail_mask
 from longtail.settings import Settings
 from serving.client import LLMConfig, health_check
@@ -37,24 +38,18 @@ class UnknownItems(ValueError):
 class Runtime:
     settings: Settings
     agent: ShoppingAgent
-    events: EventLog
+    events: EventStore
     llm_config: LLMConfig | None = None
     staff: StaffAuth | None = None
-    sessions: SessionStore = field(init=False)
-    limiters: dict[str, RateLimiter] = field(init=False)  # per route kind, keyed by client
+    sessions: Sessions = field(init=False)  # api.state_backend: this process or Redis
+    limiters: dict[str, Limiter] = field(init=False)  # per route kind, keyed by client
     turns: threading.BoundedSemaphore = field(init=False)
     _tail: np.ndarray = field(init=False, repr=False)
     _health: tuple[float, dict[str, object]] = field(init=False, default=(0.0, {}))
 
     def __post_init__(self) -> None:
         api = self.settings.api
-        self.sessions = SessionStore(api.max_sessions, api.session_ttl_s)
-        self.limiters = {
-            "chat": RateLimiter(api.chat_rate_per_minute, api.chat_burst),
-            "sessions": RateLimiter(api.sessions_rate_per_minute, api.sessions_burst),
-            "events": RateLimiter(api.events_rate_per_minute, api.events_burst),
-            "recommend": RateLimiter(api.recommend_rate_per_minute, api.recommend_burst),
-        }
+        self.sessions, self.limiters = open_state(api)
         self.turns = threading.BoundedSemaphore(api.chat_concurrency)
         if self.staff is None:
             self.staff = StaffAuth.from_settings(api)
@@ -62,12 +57,13 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings, data_dir: Path, llm_config: LLMConfig | None) -> Runtime:
-        """The production agent over `data_dir` (ingested and trained), events on disk."""
+        """The production agent over `data_dir` (ingested and trained), events logged where
+        `api.events_backend` says."""
         from agent.build import build_agent, open_services
 
         services = open_services(settings, data_dir, settings.api.rank_worker_count())
         agent = build_agent(services, llm_config, timeout_s=settings.api.turn_timeout_s)
-        return cls(settings, agent, EventLog(events_path(settings)), llm_config)
+        return cls(settings, agent, open_event_log(settings), llm_config)
 
     @property
     def dataset(self):
@@ -97,13 +93,13 @@ class Runtime:
         self.sessions.create(session)
         return session
 
-    def add_view(self, slot: Slot, item_id: str, event: str) -> None:
+    def add_view(self, session_id: str, item_id: str, event: str) -> None:
         """The item joins the session's history, which keeps the newest `api.max_history`."""
         limit = self.settings.api.max_history
-        with slot.lock:
-            slot.session.view(item_id, event)
-            if len(slot.session.history) > limit:
-                del slot.session.history[:-limit]
+        with self.sessions.hold(session_id) as session:
+            session.view(item_id, event)
+            if len(session.history) > limit:
+                del session.history[:-limit]
 
     def agent_with(self, **config: object) -> ShoppingAgent:
         """The same agent (ranker, LLM, prompts, gate) with some AgentConfig fields changed."""
@@ -127,7 +123,3 @@ class Runtime:
             value = {"status": health.status, "ok": health.ok, "message": health.message}
             self._health = (time.monotonic(), value)
         return value
-
-
-def events_path(settings: Settings) -> Path:
-    return settings.api.events_db or settings.home / "events.sqlite3"

@@ -5,6 +5,9 @@ was given. Each session has its own lock, so two requests of one session run one
 other while different sessions run side by side. Idle sessions expire. A store full of live
 sessions refuses new ones (SessionsFull, a 503) rather than dropping a shopper's session
 that is still in use: a flood of new sessions must not log real shoppers out.
+
+`SessionStore` holds sessions in this process (the default); `api.redis_state` holds them in
+Redis so that any replica can serve any turn. Both change a session only inside `hold`.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from agent.session import Session
 from longtail.errors import ServiceUnavailable
@@ -58,6 +63,28 @@ class SessionsFull(ServiceUnavailable):
     """Every session slot holds a session used within its time to live."""
 
 
+class SessionBusy(ServiceUnavailable):
+    """Another request of this session held its lock for longer than a request may wait."""
+
+
+class Sessions(Protocol):
+    """What the API needs of a session store, in-process or shared between replicas."""
+
+    def create(self, session: Session) -> str: ...
+
+    def get(self, token: str) -> Slot:
+        """The session as stored now (raises UnknownSession); change it only inside `hold`."""
+        ...
+
+    def hold(self, token: str) -> AbstractContextManager[Session]:
+        """The session under its lock (one request of a session at a time), kept on exit."""
+        ...
+
+    def drop(self, token: str) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
 @dataclass
 class Slot:
     session: Session
@@ -95,6 +122,12 @@ class SessionStore:
             slot.last_used = self.clock()
             self._slots.move_to_end(token)
             return slot
+
+    @contextmanager
+    def hold(self, token: str) -> Iterator[Session]:
+        slot = self.get(token)
+        with slot.lock:
+            yield slot.session
 
     def drop(self, token: str) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 from agent.agent import ShoppingAgent, TurnResult
 from agent.session import Session
@@ -18,18 +19,18 @@ _END = object()
 
 def stream_turn(
     agent: ShoppingAgent,
-    session: Session,
+    held: AbstractContextManager[Session],
     message: str,
-    lock: threading.Lock,
     on_end: Callable[[], None] | None = None,
 ) -> Iterator[str | TurnResult]:
     """Text pieces as they pass the grounding check, then the TurnResult; a failed turn
-    raises its exception from the iterator. `on_end` runs when the turn is over."""
+    raises its exception from the iterator. `held` (Sessions.hold) gives the session under
+    its lock for the turn and keeps it after. `on_end` runs when the turn is over."""
     pieces: queue.Queue[object] = queue.Queue()
 
     def work() -> None:
         try:
-            with lock:
+            with held as session:
                 pieces.put(agent.turn(session, message, on_token=pieces.put))
         except Exception as exc:  # re-raised in the consumer
             pieces.put(exc)
@@ -38,7 +39,7 @@ def stream_turn(
                 on_end()
             pieces.put(_END)
 
-    threading.Thread(target=work, name=f"turn-{session.session_id[:6]}", daemon=True).start()
+    threading.Thread(target=work, name="turn", daemon=True).start()
     return _drain(pieces)  # the turn runs (and ends) even if nobody iterates
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -295,6 +296,62 @@ class ApiSettings(BaseModel):
         ge=0,
         description="free MB the event log's disk must keep; below it /healthz is degraded",
     )
+
+    state_backend: Literal["memory", "redis"] = Field(
+        "memory",
+        description="where chat sessions and rate-limit buckets live: memory (this process) or "
+        "redis (shared by every replica: any replica serves any turn)",
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Redis server (state_backend=redis): redis://, rediss:// or unix://; no "
+        "password here (see redis_password_env)",
+    )
+    redis_password_env: str = Field(
+        "LONGTAIL_REDIS_PASSWORD",
+        description="environment variable holding the Redis password, if the server needs one",
+    )
+    redis_prefix: str = Field(
+        "longtail:",
+        min_length=1,
+        description="prefix of every Redis key this shop writes (one Redis may serve several)",
+    )
+    session_lock_s: float = Field(
+        300.0,
+        gt=0,
+        description="state_backend=redis: lease of a session's lock (one request of a session "
+        "at a time across replicas); a replica that dies mid-turn frees it after this long",
+    )
+    events_backend: Literal["sqlite", "postgres"] = Field(
+        "sqlite",
+        description="where the durable event log lives: sqlite (api.events_db, one per host) or "
+        "postgres (one log for every replica)",
+    )
+    postgres_dsn: str = Field(
+        "postgresql://127.0.0.1:5432/longtail",
+        description="PostgreSQL database of the event log (events_backend=postgres), a libpq "
+        "URL or key=value string; no password here (use PGPASSWORD or ~/.pgpass)",
+    )
+    postgres_pool_size: int = Field(
+        4, ge=1, le=100, description="most connections one replica opens to PostgreSQL"
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"{url!r} is not a redis://, rediss:// or unix:// URL")
+        if parts.password:
+            raise ValueError("no password in api.redis_url: put it in api.redis_password_env")
+        return url
+
+    @field_validator("postgres_dsn")
+    @classmethod
+    def _postgres_dsn(cls, dsn: str) -> str:
+        if urlsplit(dsn).password or re.search(r"(^|\s)password\s*=", dsn):
+            raise ValueError("no password in api.postgres_dsn: use PGPASSWORD or ~/.pgpass")
+        return dsn
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -70,7 +70,6 @@ def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
             refused = "The assistant is full right now; please try again in a minute."
             yield chat, session_id, gr.skip(), gr.skip(), message, refused
             return
-        slot = rt.sessions.get(session_id)
         chat = [*chat, {"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
         yield chat, session_id, gr.skip(), gr.skip(), "", ""
         if not rt.turns.acquire(timeout=rt.settings.api.chat_queue_timeout_s):
@@ -79,7 +78,8 @@ def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
             return
         answer = ""
         result: TurnResult | None = None
-        for piece in stream_turn(rt.agent, slot.session, text, slot.lock, rt.turns.release):
+        held = rt.sessions.hold(session_id)
+        for piece in stream_turn(rt.agent, held, text, rt.turns.release):
             if isinstance(piece, str):
                 answer += piece
                 chat[-1] = {"role": "assistant", "content": answer}
@@ -101,14 +101,13 @@ def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
             return "Too many clicks; wait a moment."
         card = Suggestion.model_validate(shown[index])
         try:
-            slot = rt.sessions.get(session_id)
+            rt.sessions.get(session_id)
+            rt.events.record(session_id, card.item_id, "view", source="ui")
+            rt.add_view(session_id, card.item_id, "view")
         except UnknownSession:
             return "This conversation has expired; start over."
-        try:
-            rt.events.record(session_id, card.item_id, "view", source="ui")
         except ServiceUnavailable:
             return "Could not note that click right now; please try again."
-        rt.add_view(slot, card.item_id, "view")
         return (
             f"**#{index + 1} {card.title}** ({price_text(card.price)}). Ask *tell me more about "
             f"#{index + 1}* or *more like #{index + 1}*."
