@@ -148,8 +148,9 @@ class RedisSessionStore:
         self._redis(self.client.zrem, self._index, token)
 
     def __len__(self) -> int:
-        now_ms = self._redis(self.client.time)
-        return int(self._redis(self.client.zcount, self._index, now_ms[0] * 1000, "+inf"))
+        seconds, micros = self._redis(self.client.time)  # the clock the scripts score by
+        now_ms = seconds * 1000 + micros // 1000
+        return int(self._redis(self.client.zcount, self._index, f"({now_ms}", "+inf"))
 
     @staticmethod
     def _redis(call, *args, **kwargs):

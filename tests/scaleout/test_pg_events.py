@@ -1,0 +1,81 @@
+"""The event log in a real PostgreSQL: committed before it answers, one log for every
+replica, its schema created and migrated at start, failures a clear 503."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from api.events import EventLogUnavailable
+from api.pg_events import MIGRATIONS, PostgresEventLog, migrate
+from tests.scaleout.servers import PostgresServer
+
+
+def _fresh(server: PostgresServer) -> str:
+    return server.new_database(f"t_{uuid.uuid4().hex[:10]}")
+
+
+def test_replicas_append_to_one_log_and_read_committed_events(postgres_server) -> None:
+    dsn = _fresh(postgres_server)
+    logs = [PostgresEventLog(dsn, pool_size=2) for _ in range(2)]  # two replicas
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            ids = list(pool.map(lambda i: logs[i % 2].record("s1", f"item-{i}", "view"), range(40)))
+        assert len(set(ids)) == 40
+        with psycopg.connect(dsn) as conn:  # another connection sees every acknowledged row
+            stored = {r[0] for r in conn.execute("SELECT id FROM events WHERE session_id='s1'")}
+        assert stored == set(ids)
+        mine = logs[1].for_session("s1")
+        assert [e.id for e in mine] == sorted(ids) and logs[0].count() == 40
+        assert {e.item_id for e in mine} == {f"item-{i}" for i in range(40)}
+        assert logs[0].health(64.0).ok
+    finally:
+        for log in logs:
+            log.close()
+
+
+def test_an_older_schema_is_migrated_at_start(postgres_server) -> None:
+    dsn = _fresh(postgres_server)
+    with psycopg.connect(dsn, autocommit=True) as conn:  # a database at schema version 1
+        conn.execute("CREATE TABLE longtail_schema (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO longtail_schema VALUES (1)")
+        conn.execute(MIGRATIONS[0])
+        conn.execute(
+            "INSERT INTO events (received_at, session_id, item_id, event) "
+            "VALUES (1.0, 'old', 'i', 'cart')"
+        )
+    log = PostgresEventLog(dsn)
+    try:
+        assert log.version == len(MIGRATIONS) == 2
+        with psycopg.connect(dsn) as conn:
+            indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes")}
+            assert "events_by_session" in indexes
+            assert migrate(conn) == 2  # a second start changes nothing
+        assert [e.event for e in log.for_session("old")] == ["cart"]  # old rows kept
+    finally:
+        log.close()
+
+
+def test_a_write_the_database_refuses_is_a_503_and_health_says_why(postgres_server) -> None:
+    dsn = _fresh(postgres_server)
+    log = PostgresEventLog(dsn)
+    try:
+        log.record("s", "fine", "view")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("ALTER TABLE events ADD CONSTRAINT no_more CHECK (item_id = 'fine')")
+        with pytest.raises(EventLogUnavailable, match="retry later"):
+            log.record("s", "refused", "view")
+        health = log.health(64.0)
+        assert not health.ok and "no_more" in health.problem and health.free_mb is None
+        assert log.count() == 1  # nothing half-stored
+    finally:
+        log.close()
+
+
+def test_an_unreachable_database_names_it_without_its_password() -> None:
+    with pytest.raises(EventLogUnavailable, match=r"host=127\.0\.0\.1") as err:
+        PostgresEventLog("postgresql://someone:secret@127.0.0.1:1/none")
+    assert "secret" not in str(err.value)
