@@ -1,4 +1,5 @@
-"""One real redis-server and one real PostgreSQL per test session, on loopback."""
+"""One real redis-server and one real PostgreSQL per test session, on loopback; a missing
+server binary skips its tests and says which package to install."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.scaleout.servers import PostgresServer, RedisServer
+from bench.cluster import MissingServer, PostgresServer, RedisServer
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
+    except MissingServer as exc:
+        pytest.skip(str(exc))
     try:
         yield server
     finally:
@@ -20,7 +24,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    server = PostgresServer()
+    try:
+        server = PostgresServer()
+    except MissingServer as exc:
+        pytest.skip(str(exc))
     try:
         yield server
     finally:

@@ -11,7 +11,9 @@ import pytest
 
 from api.events import EventLogUnavailable
 from api.pg_events import MIGRATIONS, PostgresEventLog, migrate
-from tests.scaleout.servers import PostgresServer
+from bench.cluster import PostgresServer
+
+pytestmark = pytest.mark.scaleout
 
 
 def _fresh(server: PostgresServer) -> str:

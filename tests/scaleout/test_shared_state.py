@@ -15,8 +15,10 @@ from agent.session import Constraints, Session
 from api.redis_state import RedisRateLimiter, RedisSessionStore, StateUnavailable, connect
 from api.session_codec import SessionCodecError, decode, encode
 from api.sessions import SessionBusy, SessionsFull, UnknownSession
+from bench.cluster import RedisServer, free_port
 from longtail.settings import Settings
-from tests.scaleout.servers import RedisServer, free_port
+
+pytestmark = pytest.mark.scaleout
 
 
 def _stores(server: RedisServer, n: int = 2, **kw: float) -> list[RedisSessionStore]:

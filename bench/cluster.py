@@ -1,7 +1,9 @@
-"""Real redis-server, PostgreSQL and nginx processes on loopback, for the scale-out tests.
+"""A scale-out deployment on loopback: real redis-server, PostgreSQL, a Chroma server,
+`longtail serve` replicas and nginx round robin in front, for the replica tests and
+`bench.load --replicas`.
 
-Each runs in the foreground from a temporary folder (no system service is touched) and is
-stopped at the end. A server binary that is not installed skips the test and names the
+Each server runs in the foreground from a temporary folder (no system service is touched)
+and is stopped at the end. A missing server binary is MissingServer, naming the Debian
 package (`make setup` installs them). PostgreSQL refuses to run as root, so under root its
 processes run as the `postgres` account the Debian package creates.
 """
@@ -14,13 +16,14 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import psycopg
-import pytest
 import redis
 
 
@@ -30,10 +33,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class MissingServer(RuntimeError):
+    """A server binary is not installed."""
+
+
 def binary(name: str, package: str, extra_glob: str = "") -> str:
     found = shutil.which(name) or next(iter(sorted(glob.glob(extra_glob))), None)
     if not found:
-        pytest.skip(f"{name} is not installed (apt-get install {package}, or make setup)")
+        raise MissingServer(f"{name} is not installed (apt-get install {package}, or make setup)")
     return found
 
 
@@ -174,3 +181,67 @@ http {{
 
     def stop(self) -> None:
         stop(self.process)
+
+
+class ChromaServer:
+    """`chroma run` (the chromadb package's CLI beside this Python) on a loopback port."""
+
+    def __init__(self, folder: Path) -> None:
+        exe = Path(sys.executable).with_name("chroma")
+        if not exe.is_file():
+            raise MissingServer(f"the chroma CLI is not installed beside {sys.executable}")
+        self.port = free_port()
+        where = ["--path", str(folder), "--host", "127.0.0.1", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            [str(exe), "run", *where], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        heartbeat = f"http://127.0.0.1:{self.port}/api/v2/heartbeat"
+        _wait(lambda: httpx.get(heartbeat, timeout=2).is_success, self.process, "chroma run")
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+def shared_env(redis_url: str, postgres_dsn: str, chroma_port: int) -> dict[str, str]:
+    """LONGTAIL_* settings of a replica that keeps nothing of its own: sessions and buckets
+    in Redis, events in PostgreSQL, vectors in the Chroma server; ranking in the server
+    process (no worker pool per replica on a small machine)."""
+    return {
+        "LONGTAIL_API__STATE_BACKEND": "redis",
+        "LONGTAIL_API__REDIS_URL": redis_url,
+        "LONGTAIL_API__EVENTS_BACKEND": "postgres",
+        "LONGTAIL_API__POSTGRES_DSN": postgres_dsn,
+        "LONGTAIL_STORE__MODE": "server",
+        "LONGTAIL_STORE__PORT": str(chroma_port),
+        "LONGTAIL_API__RANK_WORKERS": "0",
+    }
+
+
+class Replica:
+    """One `longtail serve --no-llm` on a free loopback port, with `env` added."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = ["serve", "--no-llm", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.log = log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "longtail", *args],
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self) -> None:
+        """Until /healthz answers (the replica loads its models first)."""
+        ready = lambda: httpx.get(f"{self.url}/healthz", timeout=5).is_success  # noqa: E731
+        _wait(ready, self.process, f"longtail serve on port {self.port} (log {self.log.name})")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, nothing flushed."""
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        stop(self.process)
+        self.log.close()
