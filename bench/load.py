@@ -20,6 +20,9 @@ Needs the demo store prepared (`longtail demo --no-serve`):
 
     nice -n 10 .venv/bin/python -m bench.load [--sessions 4] [--requests 1200] [--repeats 3]
         [--no-baseline] [--no-llm-phase]
+
+`--replicas N` instead measures 1..N replicas over shared Redis, PostgreSQL and a Chroma
+server behind nginx against the in-process default (bench.replicas).
 """
 
 from __future__ import annotations
@@ -260,7 +263,16 @@ def main() -> None:
     parser.add_argument("--llm-turns", type=int, default=1, help="turns per shopper, LLM phase")
     parser.add_argument("--max-seconds", type=float, default=120, help="cap per phase")
     parser.add_argument("--no-llm-phase", action="store_true", help="skip the embedded LLM")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="measure 1..N replicas over Redis, PostgreSQL and a Chroma server behind nginx "
+        "against the in-process default (writes load_replicas.json)",
+    )
     args = parser.parse_args()
+    if not 0 <= args.replicas <= 8:
+        parser.error(f"--replicas {args.replicas}: give 1 to 8 (0: the usual phases)")
 
     from longtail.prepare import stale_models
 
@@ -271,6 +283,15 @@ def main() -> None:
     if stale_models(settings, load_dataset(data)):
         raise SystemExit(f"{data} is not trained: run `longtail demo --no-serve` first")
     histories = demo_histories(data)
+    if args.replicas > 0:
+        from bench.cluster import MissingServer
+        from bench.replicas import run as run_replicas
+
+        try:
+            print(f"wrote {run_replicas(args, histories, data)}")
+        except MissingServer as exc:
+            raise SystemExit(f"bench.load --replicas: {exc}") from None
+        return
     phases: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as events:
         per = max(1, args.requests // args.sessions)
