@@ -61,9 +61,10 @@ class Runtime:
         `api.events_backend` says."""
         from agent.build import build_agent, open_services
 
+        events = open_event_log(settings)  # a database that does not answer fails first
         services = open_services(settings, data_dir, settings.api.rank_worker_count())
         agent = build_agent(services, llm_config, timeout_s=settings.api.turn_timeout_s)
-        return cls(settings, agent, open_event_log(settings), llm_config)
+        return cls(settings, agent, events, llm_config)
 
     @property
     def dataset(self):

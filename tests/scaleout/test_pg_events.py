@@ -3,6 +3,7 @@ replica, its schema created and migrated at start, failures a clear 503."""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +12,7 @@ import pytest
 
 from api.events import EventLogUnavailable
 from api.pg_events import MIGRATIONS, PostgresEventLog, migrate
-from bench.cluster import PostgresServer
+from bench.cluster import MissingServer, PostgresServer, binary
 
 pytestmark = pytest.mark.scaleout
 
@@ -81,3 +82,31 @@ def test_an_unreachable_database_names_it_without_its_password() -> None:
     with pytest.raises(EventLogUnavailable, match=r"host=127\.0\.0\.1") as err:
         PostgresEventLog("postgresql://someone:secret@127.0.0.1:1/none")
     assert "secret" not in str(err.value)
+
+
+def test_the_documented_backup_restores_into_a_working_log(postgres_server, tmp_path) -> None:
+    """docs/operations.md: pg_dump of the log's database, pg_restore into an empty one."""
+    pg_glob = "/usr/lib/postgresql/*/bin/"
+    try:
+        dump = binary("pg_dump", "postgresql-client", pg_glob + "pg_dump")
+        restore = binary("pg_restore", "postgresql-client", pg_glob + "pg_restore")
+    except MissingServer as exc:
+        pytest.skip(str(exc))
+    dsn = _fresh(postgres_server)
+    log = PostgresEventLog(dsn)
+    ids = [log.record("s", f"i{n}", "purchase") for n in range(5)]
+    log.close()
+    backup = tmp_path / "events.dump"
+    with backup.open("wb") as out:
+        subprocess.run([dump, "--format=custom", dsn], stdout=out, check=True)
+    restored_dsn = _fresh(postgres_server)
+    subprocess.run([restore, f"--dbname={restored_dsn}", str(backup)], check=True)
+    restored = PostgresEventLog(restored_dsn)
+    try:
+        assert [(e.id, e.item_id) for e in restored.for_session("s")] == [
+            (i, f"i{n}") for n, i in enumerate(ids)
+        ]
+        assert restored.record("s", "after", "view") > max(ids)  # the id sequence came along
+        assert restored.health(64.0).ok
+    finally:
+        restored.close()
