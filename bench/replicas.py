@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,8 +49,9 @@ LIFTED = {  # the bench is one client: lift every per-client bucket
 TURNS = ["a tent for two under $200", "cheaper please", "more like #1", "show me more"]
 
 
-def conversation_calls(n: int, client: httpx.Client) -> list[Callable[[], httpx.Response]]:
-    """Chat turn, view, cart, repeated: one shopper's session across whichever replica."""
+def conversation_calls(_n: int, client: httpx.Client) -> list[Callable[[], httpx.Response]]:
+    """Chat turn, then a view and a cart of the newest suggestion, repeated: one shopper's
+    session across whichever replica serves each request."""
     state: dict[str, Any] = {"session": {}, "item": None}
 
     def turn(message: str) -> httpx.Response:
@@ -57,7 +59,8 @@ def conversation_calls(n: int, client: httpx.Client) -> list[Callable[[], httpx.
         if response.is_success:
             body = response.json()
             state["session"] = {"session_id": body["session_id"]}
-            state["item"] = body["suggestions"][0]["item_id"] if body["suggestions"] else None
+            if body["suggestions"]:  # a turn may find nothing ("cheaper" past the cheapest)
+                state["item"] = body["suggestions"][0]["item_id"]
         return response
 
     def event(kind: str) -> httpx.Response:
@@ -68,7 +71,7 @@ def conversation_calls(n: int, client: httpx.Client) -> list[Callable[[], httpx.
 
     calls: list[Callable[[], httpx.Response]] = []
     for i in range(1000):
-        message = TURNS[(n + i) % len(TURNS)]
+        message = TURNS[i % len(TURNS)]
         calls += [lambda m=message: turn(m), lambda: event("view"), lambda: event("cart")]
     return calls
 
@@ -93,6 +96,8 @@ def run(args: Any, histories: list[list[str]], data: Path) -> Path:
             out[name] = median_phase(runs)
         return out
 
+    # SIGTERM (a stopped bench) unwinds like Ctrl-C, so the servers it started are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         with server(False, root, {"LONGTAIL_API__RANK_WORKERS": "0"}) as url:
