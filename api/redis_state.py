@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import redis
 from redis.exceptions import LockError, RedisError
@@ -24,6 +25,7 @@ from api.sessions import SessionBusy, SessionsFull, Slot, UnknownSession, log_id
 from longtail.errors import ServiceUnavailable
 
 log = logging.getLogger("longtail.api")
+T = TypeVar("T")
 
 # KEYS: session key, index; ARGV: token, state, ttl ms, max sessions. Refuses when full.
 _CREATE = """
@@ -129,6 +131,13 @@ class RedisSessionStore:
         try:
             session = self.get(token).session
             yield session
+            if not self._redis(lock.owned):  # the lease ran out: another request may have
+                log.warning(  # changed the session since; its state wins over this one's
+                    "session %s: the turn outlived its lock's lease (%.0f s); not saved",
+                    log_id(token),
+                    self.lock_s,
+                )
+                return
             # XX: a session dropped or expired meanwhile is not brought back.
             self._redis(self.client.set, self._key(token), encode(session), px=self.ttl_ms, xx=True)
         finally:
@@ -153,7 +162,7 @@ class RedisSessionStore:
         return int(self._redis(self.client.zcount, self._index, f"({now_ms}", "+inf"))
 
     @staticmethod
-    def _redis(call, *args, **kwargs):
+    def _redis(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return call(*args, **kwargs)
         except RedisError as exc:

@@ -157,3 +157,13 @@ def test_settings_refuse_passwords_in_urls() -> None:
         Settings(api={"redis_url": "redis://:hunter2@127.0.0.1:6379/0"})
     with pytest.raises(ValidationError, match="PGPASSWORD"):
         Settings(api={"postgres_dsn": "host=db password=hunter2 dbname=x"})
+
+
+def test_a_turn_that_outlives_its_lease_does_not_overwrite_a_later_one(redis_server) -> None:
+    one, two = _stores(redis_server, lock_s=0.5, wait_s=5.0)
+    token = one.create(Session())
+    with one.hold(token) as slow:
+        slow.view("slow-turn")
+        with two.hold(token) as fast:  # waits out the lease, then goes ahead
+            fast.view("fast-turn")
+    assert one.get(token).session.history == ["fast-turn"]
