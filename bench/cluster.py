@@ -245,3 +245,29 @@ class Replica:
     def stop(self) -> None:
         stop(self.process)
         self.log.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and all its descendants, live or exited, from
+    /proc (Linux): how a bench shares the machine out between the servers it started."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid = int(fields[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+        utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+        times[int(entry.name)] = (utime + stime + cutime + cstime) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo += children.get(current, [])
+    return total

@@ -37,6 +37,7 @@ from bench.cluster import (
     PostgresServer,
     RedisServer,
     Replica,
+    cpu_seconds,
     shared_env,
 )
 from bench.common import write_result
@@ -82,9 +83,11 @@ def run(args: Any, histories: list[list[str]], data: Path) -> Path:
 
     phases: dict[str, dict[str, Any]] = {}
 
-    def measure(url: str) -> dict[str, Any]:
+    def measure(url: str, parts: dict[str, list[int]]) -> dict[str, Any]:
+        """Both phases, and the CPU seconds each part (its processes) spent on them."""
         per = max(1, args.requests // args.sessions)
-        out = {}
+        out: dict[str, Any] = {}
+        before = _cpu(parts)
         for name, calls in (
             ("conversation", conversation_calls),
             ("recommend", recommend_calls(histories)),
@@ -94,6 +97,8 @@ def run(args: Any, histories: list[list[str]], data: Path) -> Path:
                 for _ in range(args.repeats)
             ]
             out[name] = median_phase(runs)
+        after = _cpu(parts)
+        out["cpu_seconds"] = {k: round(after[k] - before[k], 1) for k in parts}
         return out
 
     # SIGTERM (a stopped bench) unwinds like Ctrl-C, so the servers it started are stopped.
@@ -101,7 +106,8 @@ def run(args: Any, histories: list[list[str]], data: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         with server(False, root, {"LONGTAIL_API__RANK_WORKERS": "0"}) as url:
-            phases["in_process"] = measure(url)
+            # the server is this process's only child now
+            phases["in_process"] = measure(url, {"server": _children(), "bench client": [-1]})
         print("in_process", _brief(phases["in_process"]), flush=True)
         redis_server, postgres = RedisServer(root), PostgresServer()
         chroma = ChromaServer(root / "chroma")
@@ -116,8 +122,16 @@ def run(args: Any, histories: list[list[str]], data: Path) -> Path:
                 folder = root / f"nginx{k}"
                 folder.mkdir()
                 nginx = Nginx(folder, [r.port for r in replicas[:k]])
+                parts = {
+                    "replicas": [r.process.pid for r in replicas[:k]],
+                    "redis": [redis_server.process.pid],
+                    "postgres": [postgres.process.pid],
+                    "chroma": [chroma.process.pid],
+                    "nginx": [nginx.process.pid],
+                    "bench client": [-1],
+                }
                 try:
-                    phases[f"replicas_{k}"] = measure(nginx.url)
+                    phases[f"replicas_{k}"] = measure(nginx.url, parts)
                 finally:
                     nginx.stop()
                 print(f"replicas_{k}", _brief(phases[f"replicas_{k}"]), flush=True)
@@ -136,6 +150,7 @@ def run(args: Any, histories: list[list[str]], data: Path) -> Path:
                 "p95_ratio": round(v["p95_ms"] / base[phase]["p95_ms"], 2),
             }
             for phase, v in figures.items()
+            if phase != "cpu_seconds"
         }
         for config, figures in phases.items()
         if config != "in_process"
@@ -171,6 +186,30 @@ def _ingest_into_server(env: dict[str, str]) -> None:
     print("chroma server:", json.loads(done.stdout)["store"], flush=True)
 
 
+def _children() -> list[int]:
+    """Pids of this process's children."""
+    me = str(os.getpid())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if stat[stat.rindex(")") + 2 :].split()[1] == me:
+                found.append(int(entry.name))
+    return found
+
+
+def _cpu(parts: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each part; pid -1 is this process alone (the load client)."""
+    own = sum(os.times()[:2])
+    return {
+        name: sum(own if pid == -1 else cpu_seconds(pid) for pid in pids)
+        for name, pids in parts.items()
+    }
+
+
 def _count_events(dsn: str) -> int:
     import psycopg
 
@@ -181,4 +220,5 @@ def _count_events(dsn: str) -> int:
 
 def _brief(figures: dict[str, Any]) -> dict[str, Any]:
     keys = ("throughput_rps", "p95_ms", "errors")
-    return {phase: {k: v[k] for k in keys} for phase, v in figures.items()}
+    brief = {p: {k: v[k] for k in keys} for p, v in figures.items() if p != "cpu_seconds"}
+    return {**brief, "cpu_seconds": figures["cpu_seconds"]}
