@@ -87,6 +87,9 @@ class Sessions(Protocol):
 
 @dataclass
 class Slot:
+    """A stored session; `lock` and `last_used` serve the in-process store only (Redis keeps
+    its own lock and expiry)."""
+
     session: Session
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_used: float = field(default_factory=time.monotonic)
