@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from agent.explain import explain
 from agent.session import Constraints
-from api.deps import RuntimeDep, check_sizes, rate_limit, session_slot
+from api.deps import RuntimeDep, check_sizes, rate_limit, require_staff, session_slot
 from api.schemas import (
     EventRequest,
     EventResponse,
@@ -32,6 +32,13 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
     rate_limit(request, rt, "recommend")
     history = history_events(body.history)
     check_sizes(rt, body.message, history)
+    history = [*rt.logged_history(body.user_id), *history][-rt.settings.api.max_history :]
+    assigned = rt.experiment_for(body.user_id, body.session_id)
+    if body.tail_knob is not None:
+        assigned = None  # the caller fixed the knob: not part of the experiment
+    tail_knob = body.tail_knob
+    if assigned is not None:
+        tail_knob = assigned.experiment.variants[assigned.variant].tail_knob
     f = body.filters
     rank_request = RankRequest(
         history=tuple(h.item_id for h in history),
@@ -44,7 +51,7 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
             min_price=f.min_price,
             max_price=f.max_price,
         ),
-        tail_knob=body.tail_knob,
+        tail_knob=tail_knob,
         k=body.k,
     )
     try:
@@ -77,11 +84,15 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
         )
         for i in result.items
     ]
+    if assigned is not None:
+        assigned.show(rt.events, [i.item_id for i in items])
     return RecommendResponse(
         items=items,
         tail_knob=result.tail_knob,
         candidates=result.candidates,
         timings_ms=result.timings_ms,
+        experiment=assigned.experiment.name if assigned else None,
+        variant=assigned.variant if assigned else None,
     )
 
 
@@ -107,15 +118,38 @@ def record_event(request: Request, body: EventRequest, rt: RuntimeDep) -> EventR
     """Committed to the event log before this answers (503 if it cannot be stored); the item
     joins the session's history, which keeps the newest `api.max_history` events."""
     rate_limit(request, rt, "events")
-    session_slot(rt, body.session_id)
+    slot = session_slot(rt, body.session_id)
     if not rt.known(body.item_id):
         raise HTTPException(422, f"unknown item id {body.item_id!r}")
-    event_id = rt.events.record(body.session_id, body.item_id, body.event)
+    user_id = body.user_id or slot.session.user_id
+    event_id = rt.events.record(body.session_id, body.item_id, body.event, user_id=user_id)
     with suppress(UnknownSession):  # expired since the check: the event is logged all the same
         rt.add_view(body.session_id, body.item_id, body.event)
     return EventResponse(
-        id=event_id, session_id=body.session_id, item_id=body.item_id, event=body.event
+        id=event_id,
+        session_id=body.session_id,
+        item_id=body.item_id,
+        event=body.event,
+        user_id=user_id,
     )
+
+
+@router.delete("/v1/users/{user_id}", summary="forget a shopper (staff)")
+def delete_user(user_id: str, request: Request, rt: RuntimeDep) -> dict[str, object]:
+    """Erase the shopper's logged events and experiment exposures: later sessions start
+    without them. Models trained before keep what they learned until the next retrain."""
+    require_staff(request, rt)
+    if not 1 <= len(user_id) <= 64:
+        raise HTTPException(422, "user_id must be 1 to 64 characters")
+    return {"user_id": user_id, "events_deleted": rt.events.delete_user(user_id)}
+
+
+@router.get("/v1/experiments", summary="per-variant results of the experiments (staff)")
+def experiments(request: Request, rt: RuntimeDep) -> dict[str, object]:
+    """Click-through, conversion, tail exposure share and revenue per variant, with 95%
+    intervals, differences from control and the fixed-horizon stopping rule."""
+    require_staff(request, rt)
+    return {"experiments": [rt.experiment_report(e) for e in rt.experiments]}
 
 
 @router.post("/v1/sessions", status_code=201, tags=["chat"], summary="start a session")

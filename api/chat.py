@@ -31,7 +31,7 @@ def _start(request: Request, body: ChatRequest, rt: Runtime) -> str:
     history = history_events(body.history)
     check_sizes(rt, body.message, history)
     if body.session_id is None:
-        session_id = rt.new_session(history).session_id
+        session_id = rt.new_session(history, body.user_id).session_id
     else:
         session_id = session_slot(rt, body.session_id).session.session_id
     if not rt.turns.acquire(timeout=rt.settings.api.chat_queue_timeout_s):
@@ -57,9 +57,15 @@ def chat(request: Request, body: ChatRequest, rt: RuntimeDep) -> ChatResponse:
     session_id = _start(request, body, rt)
     try:
         with rt.sessions.hold(session_id) as session:
-            result = rt.agent.turn(session, body.message)
+            assigned = rt.experiment_for(session.user_id, session_id)
+            agent = rt.agent
+            if assigned is not None:
+                agent = rt.agent_with(**assigned.experiment.agent_config(assigned.variant))
+            result = agent.turn(session, body.message)
     finally:
         rt.turns.release()
+    if assigned is not None:
+        assigned.show(rt.events, [s.item_id for s in result.suggestions])
     return _response(session_id, result)
 
 

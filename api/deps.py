@@ -57,4 +57,16 @@ def rate_limit(request: Request, rt: Runtime, kind: str) -> None:
         )
 
 
+def require_staff(request: Request, rt: Runtime) -> None:
+    """401 unless the request has `Authorization: Bearer <staff token>` (api.staff_token_env)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    staff = rt.staff
+    if scheme.lower() != "bearer" or staff is None or not staff.check_token(token.strip()):
+        raise HTTPException(
+            401,
+            "staff only: send Authorization: Bearer <staff token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
 RuntimeDep = Annotated[Runtime, Depends(runtime)]

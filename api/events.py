@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -34,7 +35,21 @@ CREATE TABLE IF NOT EXISTS events (
     source TEXT NOT NULL DEFAULT 'api'
 );
 CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS exposures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    shown_at REAL NOT NULL,
+    experiment TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    rank INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exposures_by_experiment ON exposures (experiment, unit);
 """
+# Added after the first release: applied to logs that lack them.
+COLUMNS = {"user_id": "ALTER TABLE events ADD COLUMN user_id TEXT"}
+INDEXES = "CREATE INDEX IF NOT EXISTS events_by_user ON events (user_id, id)"
+_SELECT = "SELECT id, received_at, session_id, item_id, event, source, user_id FROM events"
 
 
 class EventLogUnavailable(ServiceUnavailable):
@@ -61,16 +76,48 @@ class StoredEvent:
     item_id: str
     event: str
     source: str
+    user_id: str | None = None  # the pseudonymous shopper, when the client named one
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One item an experiment's variant showed a unit (shopper or session) at a rank."""
+
+    shown_at: float
+    experiment: str
+    variant: str
+    unit: str
+    item_id: str
+    rank: int
 
 
 class EventStore(Protocol):
     """What the API needs of an event log: SQLite here, PostgreSQL in api.pg_events."""
 
-    def record(self, session_id: str, item_id: str, event: str, source: str = "api") -> int: ...
+    def record(
+        self,
+        session_id: str,
+        item_id: str,
+        event: str,
+        source: str = "api",
+        user_id: str | None = None,
+    ) -> int: ...
 
     def count(self) -> int: ...
 
     def for_session(self, session_id: str) -> list[StoredEvent]: ...
+
+    def for_user(self, user_id: str) -> list[StoredEvent]: ...
+
+    def delete_user(self, user_id: str) -> int: ...
+
+    def read(self, after_id: int = 0) -> list[StoredEvent]: ...
+
+    def record_exposures(
+        self, experiment: str, variant: str, unit: str, item_ids: list[str]
+    ) -> None: ...
+
+    def exposures(self, experiment: str) -> list[Exposure]: ...
 
     def health(self, min_free_mb: float) -> LogHealth: ...
 
@@ -86,16 +133,28 @@ class EventLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        for column, step in COLUMNS.items():
+            if column not in have:
+                self._db.execute(step)
+        self._db.execute(INDEXES)
         self._last_failure = ""  # why the newest event write failed; empty once one succeeds
 
-    def record(self, session_id: str, item_id: str, event: str, source: str = "api") -> int:
+    def record(
+        self,
+        session_id: str,
+        item_id: str,
+        event: str,
+        source: str = "api",
+        user_id: str | None = None,
+    ) -> int:
         """Append one event and commit it; returns its id (the acknowledgement)."""
         try:
             with self._lock:
                 cursor = self._db.execute(
-                    "INSERT INTO events (received_at, session_id, item_id, event, source) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (time.time(), session_id, item_id, event, source),
+                    "INSERT INTO events (received_at, session_id, item_id, event, source, "
+                    "user_id) VALUES (?, ?, ?, ?, ?, ?)",
+                    (time.time(), session_id, item_id, event, source, user_id),
                 )
                 self._last_failure = ""
                 return int(cursor.lastrowid or 0)
@@ -112,12 +171,55 @@ class EventLog:
             return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
     def for_session(self, session_id: str) -> list[StoredEvent]:
+        return self._events(f"{_SELECT} WHERE session_id = ? ORDER BY id", (session_id,))
+
+    def for_user(self, user_id: str) -> list[StoredEvent]:
+        """The shopper's events, oldest first (every session they named themselves in)."""
+        return self._events(f"{_SELECT} WHERE user_id = ? ORDER BY id", (user_id,))
+
+    def read(self, after_id: int = 0) -> list[StoredEvent]:
+        """Every event after `after_id`, oldest first: what `train --with-events` learns from."""
+        return self._events(f"{_SELECT} WHERE id > ? ORDER BY id", (after_id,))
+
+    def delete_user(self, user_id: str) -> int:
+        """Erase the shopper's events and exposures (committed); how many events went."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM events WHERE user_id = ?", (user_id,))
+            self._db.execute("DELETE FROM exposures WHERE unit = ?", (user_id,))
+        return int(cursor.rowcount)
+
+    def record_exposures(
+        self, experiment: str, variant: str, unit: str, item_ids: list[str]
+    ) -> None:
+        """What a variant showed, ranks from 1, in one committed transaction."""
+        now = time.time()
+        rows = [(now, experiment, variant, unit, i, r) for r, i in enumerate(item_ids, 1)]
+        try:
+            with self._lock:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT INTO exposures (shown_at, experiment, variant, unit, item_id, rank) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise EventLogUnavailable(f"exposures could not be stored: {exc}") from None
+
+    def exposures(self, experiment: str) -> list[Exposure]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, received_at, session_id, item_id, event, source FROM events "
-                "WHERE session_id = ? ORDER BY id",
-                (session_id,),
+                "SELECT shown_at, experiment, variant, unit, item_id, rank FROM exposures "
+                "WHERE experiment = ? ORDER BY id",
+                (experiment,),
             ).fetchall()
+        return [Exposure(*row) for row in rows]
+
+    def _events(self, sql: str, args: tuple[object, ...]) -> list[StoredEvent]:
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
         return [StoredEvent(*row) for row in rows]
 
     def health(self, min_free_mb: float) -> LogHealth:

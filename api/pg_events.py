@@ -15,7 +15,7 @@ import time
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from api.events import EventLogUnavailable, LogHealth, StoredEvent
+from api.events import EventLogUnavailable, Exposure, LogHealth, StoredEvent
 from api.sessions import log_id
 
 log = logging.getLogger("longtail.api")
@@ -34,7 +34,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE health_probe (id INTEGER PRIMARY KEY, at DOUBLE PRECISION NOT NULL);
     """,
     "CREATE INDEX events_by_session ON events (session_id, id);",
+    """
+    ALTER TABLE events ADD COLUMN user_id TEXT;
+    CREATE INDEX events_by_user ON events (user_id, id);
+    CREATE TABLE exposures (
+        id BIGSERIAL PRIMARY KEY,
+        shown_at DOUBLE PRECISION NOT NULL,
+        experiment TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        rank INTEGER NOT NULL
+    );
+    CREATE INDEX exposures_by_experiment ON exposures (experiment, unit);
+    """,
 )
+_SELECT = "SELECT id, received_at, session_id, item_id, event, source, user_id FROM events"
 _MIGRATION_LOCK = 0x6C6F6E67  # "long": the advisory lock key of schema changes
 
 
@@ -72,14 +87,21 @@ class PostgresEventLog:
             name="longtail-events",
         )
 
-    def record(self, session_id: str, item_id: str, event: str, source: str = "api") -> int:
+    def record(
+        self,
+        session_id: str,
+        item_id: str,
+        event: str,
+        source: str = "api",
+        user_id: str | None = None,
+    ) -> int:
         """Append one event; returns its id only once it is committed (the acknowledgement)."""
         try:
             with self.pool.connection(timeout=self.wait_s) as conn:
                 row = conn.execute(
-                    "INSERT INTO events (received_at, session_id, item_id, event, source) "
-                    "VALUES (%s, %s, %s, %s, %s) RETURNING id",
-                    (time.time(), session_id, item_id, event, source),
+                    "INSERT INTO events (received_at, session_id, item_id, event, source, "
+                    "user_id) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                    (time.time(), session_id, item_id, event, source, user_id),
                 ).fetchone()
             self._last_failure = ""
             return int(row[0]) if row else 0
@@ -97,12 +119,52 @@ class PostgresEventLog:
         return int(row[0]) if row else 0
 
     def for_session(self, session_id: str) -> list[StoredEvent]:
+        return self._events(f"{_SELECT} WHERE session_id = %s ORDER BY id", (session_id,))
+
+    def for_user(self, user_id: str) -> list[StoredEvent]:
+        return self._events(f"{_SELECT} WHERE user_id = %s ORDER BY id", (user_id,))
+
+    def read(self, after_id: int = 0) -> list[StoredEvent]:
+        return self._events(f"{_SELECT} WHERE id > %s ORDER BY id", (after_id,))
+
+    def delete_user(self, user_id: str) -> int:
+        """Erase the shopper's events and exposures in one transaction; how many events went."""
+        with self.pool.connection(timeout=self.wait_s) as conn, conn.transaction():
+            gone = conn.execute("DELETE FROM events WHERE user_id = %s", (user_id,)).rowcount
+            conn.execute("DELETE FROM exposures WHERE unit = %s", (user_id,))
+        return int(gone)
+
+    def record_exposures(
+        self, experiment: str, variant: str, unit: str, item_ids: list[str]
+    ) -> None:
+        now = time.time()
+        rows = [(now, experiment, variant, unit, i, r) for r, i in enumerate(item_ids, 1)]
+        try:
+            with (
+                self.pool.connection(timeout=self.wait_s) as conn,
+                conn.transaction(),
+                conn.cursor() as cursor,
+            ):
+                cursor.executemany(
+                    "INSERT INTO exposures (shown_at, experiment, variant, unit, item_id, "
+                    "rank) VALUES (%s, %s, %s, %s, %s, %s)",
+                    rows,
+                )
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise EventLogUnavailable(f"exposures could not be stored: {exc}") from None
+
+    def exposures(self, experiment: str) -> list[Exposure]:
         with self.pool.connection(timeout=self.wait_s) as conn:
             rows = conn.execute(
-                "SELECT id, received_at, session_id, item_id, event, source FROM events "
-                "WHERE session_id = %s ORDER BY id",
-                (session_id,),
+                "SELECT shown_at, experiment, variant, unit, item_id, rank FROM exposures "
+                "WHERE experiment = %s ORDER BY id",
+                (experiment,),
             ).fetchall()
+        return [Exposure(*row) for row in rows]
+
+    def _events(self, sql: str, args: tuple[object, ...]) -> list[StoredEvent]:
+        with self.pool.connection(timeout=self.wait_s) as conn:
+            rows = conn.execute(sql, args).fetchall()
         return [StoredEvent(*row) for row in rows]
 
     def health(self, min_free_mb: float) -> LogHealth:

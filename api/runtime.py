@@ -19,6 +19,7 @@ from agent.session import Session
 from api.auth import StaffAuth
 from api.backends import open_event_log, open_state
 from api.events import EventStore
+from api.experiments import Experiment, active, load_experiments
 from api.ratelimit import Limiter
 from api.schemas import HistoryEvent
 from api.sessions import Sessions
@@ -34,6 +35,18 @@ class UnknownItems(ValueError):
         self.ids = ids
 
 
+@dataclass(frozen=True)
+class Assignment:
+    experiment: Experiment
+    unit: str
+    variant: str
+
+    def show(self, events: EventStore, item_ids: list[str]) -> None:
+        """Log what this variant showed the unit (the experiment's exposures)."""
+        if item_ids:
+            events.record_exposures(self.experiment.name, self.variant, self.unit, item_ids)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -41,6 +54,7 @@ class Runtime:
     events: EventStore
     llm_config: LLMConfig | None = None
     staff: StaffAuth | None = None
+    experiments: list[Experiment] = field(default_factory=list)  # api.experiments_file
     sessions: Sessions = field(init=False)  # api.state_backend: this process or Redis
     limiters: dict[str, Limiter] = field(init=False)  # per route kind, keyed by client
     turns: threading.BoundedSemaphore = field(init=False)
@@ -54,6 +68,8 @@ class Runtime:
         if self.staff is None:
             self.staff = StaffAuth.from_settings(api)
         self._tail = tail_mask(self.dataset.item_popularity())
+        if not self.experiments and api.experiments_file is not None:
+            self.experiments = load_experiments(api.experiments_file)
 
     @classmethod
     def open(cls, settings: Settings, data_dir: Path, llm_config: LLMConfig | None) -> Runtime:
@@ -86,13 +102,24 @@ class Runtime:
             raise UnknownItems(unknown)
 
     def new_session(self, history: list[HistoryEvent], user_id: str | None = None) -> Session:
-        """A stored session, seeded with `history` (checked) and a demo user's log if named."""
+        """A stored session, seeded with the shopper's logged events (if `user_id` is known),
+        then `history` (checked); the newest `api.max_history` are kept."""
         self.check_items([h.item_id for h in history])
         session = self.agent.new_session(user_id=user_id)
-        for h in history:
+        for h in [*self.logged_history(user_id), *history]:
             session.view(h.item_id, h.event)
+        keep = self.settings.api.max_history
+        session.history, session.events = session.history[-keep:], session.events[-keep:]
         self.sessions.create(session)
         return session
+
+    def logged_history(self, user_id: str | None) -> list[HistoryEvent]:
+        """The shopper's logged events still in the catalog, newest `api.max_history` kept."""
+        if user_id is None:
+            return []
+        logged = [e for e in self.events.for_user(user_id) if self.known(e.item_id)]
+        recent = logged[-self.settings.api.max_history :]
+        return [HistoryEvent(item_id=e.item_id, event=e.event) for e in recent]  # type: ignore[arg-type]
 
     def add_view(self, session_id: str, item_id: str, event: str) -> None:
         """The item joins the session's history, which keeps the newest `api.max_history`."""
@@ -101,6 +128,32 @@ class Runtime:
             session.view(item_id, event)
             if len(session.history) > limit:
                 del session.history[:-limit]
+
+    def experiment_for(self, user_id: str | None, session_id: str | None) -> Assignment | None:
+        """The active experiment, the unit (shopper, else session) and its variant; None
+        when no experiment runs or the request names no unit."""
+        experiment = active(self.experiments)
+        unit = user_id if experiment and experiment.unit == "user" and user_id else session_id
+        if experiment is None or not unit:
+            return None
+        return Assignment(experiment, unit, experiment.assign(unit))
+
+    def experiment_report(self, experiment: Experiment) -> dict[str, object]:
+        """Per-variant results from the event log (evaluation.experiment_stats)."""
+        from evaluation.experiment_stats import summarize, unit_outcomes
+
+        def price(item_id: str) -> float | None:
+            return self.agent.product(item_id).price if self.known(item_id) else None
+
+        def tail(item_id: str) -> bool:
+            return self.known(item_id) and self.is_tail(item_id)
+
+        metrics = list(experiment.metrics)
+        if not any(p.price is not None for p in self.dataset.products):
+            metrics = [m for m in metrics if m != "revenue_per_unit"]  # no prices: no revenue
+        metrics = [m for m in metrics if m != "recall"]  # known only to a replay
+        units = unit_outcomes(self.events, experiment, tail, price)
+        return summarize(units, experiment, metrics)
 
     def agent_with(self, **config: object) -> ShoppingAgent:
         """The same agent (ranker, LLM, prompts, gate) with some AgentConfig fields changed."""

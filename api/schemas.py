@@ -18,6 +18,15 @@ MESSAGE_CEILING = 20_000
 HISTORY_CEILING = 10_000
 ITEM_ID = Annotated[str, Field(min_length=1, max_length=200)]
 SESSION_ID = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+USER_ID = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="a pseudonymous shopper id the shop chose (never an e-mail or a name)",
+    ),
+]
 NAME = Annotated[str, Field(min_length=1, max_length=200)]
 EventKind = Literal["view", "cart", "purchase"]
 
@@ -51,6 +60,9 @@ class ChatRequest(Strict):
         None, description="the id a previous answer returned; omit it to start a session"
     )
     message: str = Field(..., max_length=MESSAGE_CEILING, description="what the shopper says")
+    user_id: USER_ID | None = Field(
+        None, description="a known shopper: their logged events join a new session's history"
+    )
     history: History = Field(
         default_factory=list,
         description="the shopper's behaviour before this chat (item ids or {item_id, event}, "
@@ -91,6 +103,12 @@ class Filters(Strict):
 
 class RecommendRequest(Strict):
     history: History = Field(default_factory=list, description="item ids or {item_id, event}")
+    user_id: USER_ID | None = Field(
+        None, description="a known shopper: their logged events come before `history`"
+    )
+    session_id: SESSION_ID | None = Field(
+        None, description="the experiment unit when no user_id is given"
+    )
     message: str = Field("", max_length=MESSAGE_CEILING, description="optional words to match")
     filters: Filters = Field(default_factory=Filters)
     tail_knob: float | None = Field(
@@ -122,12 +140,17 @@ class RecommendResponse(BaseModel):
     tail_knob: float
     candidates: int
     timings_ms: dict[str, float]
+    experiment: str | None = None  # the running experiment that served this list, if any
+    variant: str | None = None
 
 
 class EventRequest(Strict):
     session_id: SESSION_ID
     item_id: ITEM_ID
     event: EventKind = "view"
+    user_id: USER_ID | None = Field(
+        None, description="the shopper (default: the session's, if it was started with one)"
+    )
 
 
 class EventResponse(BaseModel):
@@ -135,6 +158,7 @@ class EventResponse(BaseModel):
     session_id: str
     item_id: str
     event: str
+    user_id: str | None = None
 
 
 class ProductResponse(BaseModel):

@@ -204,6 +204,9 @@ class ApiSettings(BaseModel):
     events_db: Path | None = Field(
         None, description="SQLite file of the durable event log; empty: <home>/events.sqlite3"
     )
+    experiments_file: Path | None = Field(
+        None, description="JSON file of A/B experiments (docs/experiments.md); empty: none"
+    )
     chat_rate_per_minute: float = Field(
         30.0, gt=0, description="chat requests per minute per client (token bucket refill)"
     )
