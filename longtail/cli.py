@@ -14,6 +14,7 @@ go_offline()
 
 from longtail.commands import data as data_commands  # noqa: E402
 from longtail.commands import llm as llm_commands  # noqa: E402
+from longtail.commands import models as models_commands  # noqa: E402
 from longtail.commands.chat_eval import eval_chat  # noqa: E402
 from longtail.commands.demo import demo  # noqa: E402
 from longtail.commands.evaluate import evaluate  # noqa: E402
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.add_typer(llm_commands.app, name="llm")
+app.add_typer(models_commands.app, name="models")
 app.command()(demo)
 app.command()(ingest)
 app.command()(search)

@@ -13,6 +13,7 @@ from longtail.console import err
 if TYPE_CHECKING:
     from catalog.dataset import Dataset
     from longtail.settings import Settings
+    from ranking.scorer import TrainingData
 
 SERVING_MODELS = ("intent", "cf", "hybrid")  # what `longtail serve` loads
 CONFIG_STAMP = ".demo-config.json"  # the generator's settings beside the generated files
@@ -142,16 +143,24 @@ def ensure_trained(settings: Settings, dataset: Dataset) -> dict[str, Any]:
 
 
 def train_models(
-    settings: Settings, dataset: Dataset, names: list[str], max_epochs: int | None = None
+    settings: Settings,
+    dataset: Dataset,
+    names: list[str],
+    max_epochs: int | None = None,
+    training: TrainingData | None = None,
+    out: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Fit and save each named model for `dataset`; also what `longtail demo` runs."""
+    """Fit and save each named model for `dataset`; also what `longtail demo` runs.
+
+    `training` (default: the dataset's serving data) and `out` (default: the serving
+    folders) let `train --with-events` fit a model version from merged events."""
     from ranking import registry
     from ranking.artifacts import artifacts_dir, serving_training_data, training_summary
     from ranking.fitted import fit_once
 
     specs = [registry.get(name) for name in names]
-    training = serving_training_data(dataset)
-    out = artifacts_dir(settings.home, dataset.name)
+    training = training or serving_training_data(dataset)
+    out = out or artifacts_dir(settings.home, dataset.name)
     results: dict[str, dict[str, Any]] = {}
     for spec in specs:
         params = dict(spec.grid[0])

@@ -400,6 +400,28 @@ class DemoSettings(BaseModel):
     users: int = Field(4000, ge=10, le=1_000_000, description="simulated shoppers in the demo")
 
 
+class FeedbackSettings(BaseModel):
+    """`longtail train --with-events` and the promotion gate (docs/operations.md)."""
+
+    model_config = {"extra": "forbid"}
+
+    view_weight: int = Field(
+        1, ge=0, le=10, description="times a logged view counts in training (0: views unused)"
+    )
+    cart_weight: int = Field(2, ge=0, le=10, description="times a logged add-to-cart counts")
+    purchase_weight: int = Field(3, ge=0, le=10, description="times a logged purchase counts")
+    gate_margin: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="most a new version's recall@10 or tail_recall@10 may fall below the "
+        "serving version's, on either gate slice, and still be promoted",
+    )
+    gate_min_queries: int = Field(
+        20, ge=1, description="fewest held-back event queries for the events slice to count"
+    )
+
+
 class Settings(BaseSettings):
     """Every configuration key of longtail; see docs/configuration.md."""
 
@@ -421,6 +443,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -4,11 +4,15 @@ them with their config and data fingerprint."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from longtail.console import print_json, print_table
+
+if TYPE_CHECKING:
+    from catalog.dataset import Dataset
+    from longtail.settings import Settings
 
 
 def train(
@@ -21,6 +25,17 @@ def train(
     max_epochs: Annotated[
         int | None, typer.Option("--max-epochs", min=1, help="cap on intent training epochs")
     ] = None,
+    with_events: Annotated[
+        bool,
+        typer.Option(
+            "--with-events",
+            help="also learn from the event log; saves a new model version and promotes it "
+            "only if the promotion gate passes",
+        ),
+    ] = False,
+    promote: Annotated[
+        bool, typer.Option("--promote/--no-promote", help="with --with-events: promote on pass")
+    ] = True,
     json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Train models on all interactions (each user's last one held out for early stopping)."""
@@ -38,6 +53,9 @@ def train(
     for name in names:
         registry.get(name)  # unknown names fail before any work
     dataset = load_dataset(data)
+    if with_events:
+        _train_version(settings, dataset, names, max_epochs, promote, json_output)
+        return
     results = train_models(settings, dataset, names, max_epochs)
     summary = {"dataset": dataset.name, "fingerprint": dataset.fingerprint(), "models": results}
     if json_output:
@@ -45,3 +63,37 @@ def train(
     else:
         rows = [(name, r["seconds"], r.get("epochs", ""), r["path"]) for name, r in results.items()]
         print_table(f"trained on {dataset.name}", ["model", "seconds", "epochs", "saved to"], rows)
+
+
+def _train_version(
+    settings: Settings,
+    dataset: Dataset,
+    names: list[str],
+    max_epochs: int | None,
+    promote: bool,
+    json_output: bool,
+) -> None:
+    from longtail.feedback import train_version
+
+    report = train_version(settings, dataset, names, max_epochs, promote=promote)
+    if json_output:
+        print_json(report)
+        return
+    gate = report["gate"]
+    rows = []
+    for name, entry in gate["slices"].items():
+        for metric in ("recall@10", "tail_recall@10"):
+            new = entry.get("candidate", {}).get(metric)
+            old = entry.get("serving", {}).get(metric)
+            rows.append((name, metric, _fmt(old), _fmt(new), entry.get("queries", 0)))
+    title = f"version {report['version']} ({report['events_used']} logged events)"
+    print_table(title, ["slice", "metric", "serving", "new", "queries"], rows)
+    verdict = "promoted" if report["promoted"] else "not promoted"
+    why = "; ".join(gate["reasons"]) or ("gate passed" if gate["promote"] else "")
+    if gate["promote"] and not report["promoted"]:
+        why = "gate passed; --no-promote"
+    print(f"{verdict}: {why}")
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"

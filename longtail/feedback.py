@@ -1,0 +1,83 @@
+"""`longtail train --with-events`: a model version from the dataset plus the event log,
+judged by the promotion gate against the serving version and promoted only if it passes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from catalog.dataset import Dataset
+    from longtail.settings import Settings
+
+GATED_ORDER = ("hybrid", "intent", "cf")  # the model the gate judges: the first one trained
+
+
+def train_version(
+    settings: Settings,
+    dataset: Dataset,
+    names: list[str],
+    max_epochs: int | None = None,
+    promote: bool = True,
+    shuffle_items_seed: int | None = None,
+) -> dict[str, Any]:
+    """Train `names` on dataset + events as a new version, gate it, promote if it passes.
+
+    `shuffle_items_seed` trains on sequences whose items are randomly relabelled: a
+    deliberately damaged version, to check that the gate refuses one."""
+    from api.backends import open_event_log
+    from evaluation.gate import judge
+    from longtail.prepare import train_models
+    from ranking import model_versions as mv
+    from ranking.artifacts import load_trained
+    from ranking.event_training import with_events
+    from ranking.scorer import ScorerError
+
+    log = open_event_log(settings)
+    try:
+        events = log.read()
+    finally:
+        log.close()
+    merged = with_events(dataset, events, settings.feedback)
+    training = merged.training
+    if shuffle_items_seed is not None:
+        relabel = np.random.default_rng(shuffle_items_seed).permutation(dataset.n_items)
+        training.sequences = [relabel[s] for s in training.sequences]
+    version = mv.new_version_id()
+    folder = mv.versions_dir(settings.home, dataset.name) / version
+    results = train_models(settings, dataset, names, max_epochs, training=training, out=folder)
+    gated = next((m for m in GATED_ORDER if m in names), names[0])
+    candidate = load_trained_from(folder, gated, dataset)
+    try:
+        serving = load_trained(settings.home, dataset, gated)
+    except ScorerError:
+        serving = None
+    gate = judge(candidate, serving, dataset, merged.holdout, settings.feedback)
+    info = {
+        "version": version,
+        "dataset": dataset.name,
+        "fingerprint": dataset.fingerprint(),
+        "models": names,
+        "gated_model": gated,
+        "events_through_id": max((e.id for e in events), default=0),
+        "events_used": merged.events_used,
+        "event_shoppers": merged.shoppers,
+        "event_weights": merged.weights,
+        "damaged": shuffle_items_seed is not None,
+        "gate": gate,
+        "trained": results,
+    }
+    mv.write_version(folder, info)
+    promoted = promote and gate["promote"]
+    if promoted:
+        mv.promote(settings.home, dataset.name, version)
+    return {**info, "promoted": promoted}
+
+
+def load_trained_from(folder: Any, model: str, dataset: Dataset) -> Any:
+    """A model of a version folder (not the serving copy)."""
+    from ranking import registry
+
+    scorer_type = type(registry.get(model).build(0))
+    return scorer_type.load(folder / model, fingerprint=dataset.fingerprint())

@@ -1,0 +1,84 @@
+"""Training data from the dataset's interactions plus the API's event log.
+
+Logged events are grouped per shopper (`user_id`, else the session) in log order. A shopper
+whose `user_id` is a dataset user continues that user's sequence; others become new
+sequences. Each event counts `weight` times (feedback.view_weight, cart_weight,
+purchase_weight: repeated in the sequence), so co-occurrence counts, ALS confidence and the
+intent encoder's targets weigh a purchase above a view. Each event shopper's last event is
+held back (never trained on): it is the gate's "recent events" slice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from api.events import StoredEvent
+from catalog.dataset import Dataset
+from catalog.models import EVENTS
+from longtail.settings import FeedbackSettings
+from ranking.artifacts import serving_training_data
+from ranking.scorer import TrainingData
+
+
+@dataclass
+class EventTraining:
+    training: TrainingData
+    holdout: list[tuple[np.ndarray, int]]  # (history, target) per event shopper, newest event
+    events_used: int
+    shoppers: int
+    weights: dict[str, int]
+
+
+def weights_of(feedback: FeedbackSettings) -> dict[str, int]:
+    return {
+        "view": feedback.view_weight,
+        "cart": feedback.cart_weight,
+        "purchase": feedback.purchase_weight,
+    }
+
+
+def with_events(
+    dataset: Dataset, events: Sequence[StoredEvent], feedback: FeedbackSettings
+) -> EventTraining:
+    """The serving training data with the logged events merged in (see the module doc)."""
+    base = serving_training_data(dataset)
+    weights = weights_of(feedback)
+    per_shopper: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for event in events:
+        if dataset.has_item(event.item_id) and weights.get(event.event, 0) > 0:
+            who = event.user_id or f"session:{event.session_id}"
+            per_shopper[who].append((dataset.item_index(event.item_id), event.event))
+    sequences = list(base.sequences)
+    codes = list(base.events)
+    known = {user_id: row for row, user_id in enumerate(dataset.user_ids)}
+    holdout: list[tuple[np.ndarray, int]] = []
+    used = 0
+    for who, logged in per_shopper.items():
+        row = known.get(who)
+        prefix = sequences[row] if row is not None else np.zeros(0, dtype=np.int64)
+        prefix_codes = codes[row] if row is not None else np.zeros(0, dtype=np.int64)
+        train_part = logged[:-1] if len(logged) >= 2 else logged
+        items = [i for i, kind in train_part for _ in range(weights[kind])]
+        kinds = [EVENTS.index(kind) for _, kind in train_part for _ in range(weights[kind])]
+        merged = np.concatenate([prefix, np.asarray(items, dtype=np.int64)])
+        merged_codes = np.concatenate([prefix_codes, np.asarray(kinds, dtype=np.int64)])
+        if len(logged) >= 2:
+            holdout.append((merged, logged[-1][0]))
+        used += len(train_part)
+        if row is not None:
+            sequences[row], codes[row] = merged, merged_codes
+        else:
+            sequences.append(merged)
+            codes.append(merged_codes)
+    training = TrainingData(
+        products=base.products,
+        sequences=sequences,
+        events=codes,
+        validation=base.validation,
+        fingerprint=base.fingerprint,
+    )
+    return EventTraining(training, holdout, used, len(per_shopper), weights)
