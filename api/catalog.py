@@ -30,6 +30,7 @@ router = APIRouter(tags=["catalog"])
 def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> RecommendResponse:
     """The hybrid ranker alone (no LLM): history + filters + tail knob → items with reasons."""
     rate_limit(request, rt, "recommend")
+    rt.refresh_models()
     history = history_events(body.history)
     check_sizes(rt, body.message, history)
     history = [*rt.logged_history(body.user_id), *history][-rt.settings.api.max_history :]

@@ -28,6 +28,7 @@ log = logging.getLogger("longtail.api")
 def _start(request: Request, body: ChatRequest, rt: Runtime) -> str:
     """Checks, then the id of the session (new or existing); the turn slot is taken."""
     rate_limit(request, rt, "chat")
+    rt.refresh_models()
     history = history_events(body.history)
     check_sizes(rt, body.message, history)
     if body.session_id is None:

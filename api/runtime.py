@@ -55,11 +55,15 @@ class Runtime:
     llm_config: LLMConfig | None = None
     staff: StaffAuth | None = None
     experiments: list[Experiment] = field(default_factory=list)  # api.experiments_file
+    data_dir: Path | None = None  # set by `open`: where a promoted model version is loaded from
     sessions: Sessions = field(init=False)  # api.state_backend: this process or Redis
     limiters: dict[str, Limiter] = field(init=False)  # per route kind, keyed by client
     turns: threading.BoundedSemaphore = field(init=False)
     _tail: np.ndarray = field(init=False, repr=False)
     _health: tuple[float, dict[str, object]] = field(init=False, default=(0.0, {}))
+    _models_seen: int | None = field(init=False, default=None)  # serving.json's mtime
+    _models_checked: float = field(init=False, default=0.0)
+    _reloading: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         api = self.settings.api
@@ -80,7 +84,9 @@ class Runtime:
         events = open_event_log(settings)  # a database that does not answer fails first
         services = open_services(settings, data_dir, settings.api.rank_worker_count())
         agent = build_agent(services, llm_config, timeout_s=settings.api.turn_timeout_s)
-        return cls(settings, agent, events, llm_config)
+        rt = cls(settings, agent, events, llm_config, data_dir=data_dir)
+        rt._models_seen = rt._serving_mtime()
+        return rt
 
     @property
     def dataset(self):
@@ -154,6 +160,43 @@ class Runtime:
         metrics = [m for m in metrics if m != "recall"]  # known only to a replay
         units = unit_outcomes(self.events, experiment, tail, price)
         return summarize(units, experiment, metrics)
+
+    def _serving_mtime(self) -> int | None:
+        from ranking.model_versions import serving_file
+
+        path = serving_file(self.settings.home, self.dataset.name)
+        return path.stat().st_mtime_ns if path.is_file() else None
+
+    def refresh_models(self) -> None:
+        """Start loading a newly promoted model version in the background (checked at most
+        every `api.model_check_s`); requests keep the old one until it is ready."""
+        now = time.monotonic()
+        if self.data_dir is None or now - self._models_checked < self.settings.api.model_check_s:
+            return
+        self._models_checked = now
+        if self._serving_mtime() != self._models_seen and not self._reloading.locked():
+            threading.Thread(target=self.reload_models, daemon=True).start()
+
+    def reload_models(self) -> bool:
+        """Serve the promoted version: new services are built, then swapped in one
+        assignment. A request already running holds the old ranker and finishes on it; the
+        old ranker's workers are closed once no request can still be waiting on them."""
+        from agent.build import open_services
+
+        if self.data_dir is None:
+            return False
+        with self._reloading:
+            seen = self._serving_mtime()
+            if seen == self._models_seen:
+                return False
+            api = self.settings.api
+            fresh = open_services(self.settings, self.data_dir, api.rank_worker_count())
+            old, self.agent.services = self.agent.services, fresh
+            self._models_seen = seen
+        close = getattr(old.ranker, "close", None)
+        if close is not None:  # after the longest a ranking may take
+            threading.Timer(api.rank_timeout_s * 2 + 1, close).start()
+        return True
 
     def agent_with(self, **config: object) -> ShoppingAgent:
         """The same agent (ranker, LLM, prompts, gate) with some AgentConfig fields changed."""

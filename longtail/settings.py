@@ -204,6 +204,9 @@ class ApiSettings(BaseModel):
     events_db: Path | None = Field(
         None, description="SQLite file of the durable event log; empty: <home>/events.sqlite3"
     )
+    model_check_s: float = Field(
+        5.0, ge=0, description="how often the server checks for a promoted model version"
+    )
     experiments_file: Path | None = Field(
         None, description="JSON file of A/B experiments (docs/experiments.md); empty: none"
     )

@@ -1,0 +1,145 @@
+"""Known shoppers (user_id), forgetting one (staff), and A/B experiments over the API, with
+the fake ranker (it records every request, so the history a request carried is visible)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.experiments import Experiment, ExperimentError, load_experiments
+from api.runtime import Runtime
+from tests.api.conftest import STAFF
+
+STAFF_HEADERS = {"Authorization": f"Bearer {STAFF.token}"}
+EXPERIMENT = {
+    "name": "tail-knob",
+    "variants": {"accuracy": {"tail_knob": 0.0}, "tail": {"tail_knob": 0.5}},
+    "split": {"accuracy": 0.5, "tail": 0.5},
+    "control": "accuracy",
+}
+
+
+def _log(client: TestClient, user: str, items: list[str], event: str = "view") -> str:
+    session = client.post("/v1/sessions").json()["session_id"]
+    for item in items:
+        body = {"session_id": session, "item_id": item, "event": event, "user_id": user}
+        response = client.post("/v1/events", json=body)
+        assert response.status_code == 201, response.text
+        assert response.json()["user_id"] == user
+    return session
+
+
+def test_a_known_shoppers_events_join_every_later_session(
+    client: TestClient, runtime: Runtime, item_ids: list[str]
+) -> None:
+    _log(client, "shopper-7", item_ids[:3])
+    _log(client, "shopper-7", item_ids[3:4], event="purchase")
+
+    chat = client.post("/v1/chat", json={"message": "more like these", "user_id": "shopper-7"})
+    assert chat.status_code == 200, chat.text
+    session = runtime.sessions.get(chat.json()["session_id"]).session
+    assert session.history == item_ids[:4]
+    assert session.events == ["view", "view", "view", "purchase"]
+    ranker = runtime.agent.services.ranker
+    assert ranker.requests[-1].history[:4] == tuple(item_ids[:4])  # the turn ranked with it
+
+    body = {"user_id": "shopper-7", "history": [item_ids[9]]}
+    assert client.post("/v1/recommend", json=body).status_code == 200
+    assert ranker.requests[-1].history == (*item_ids[:4], item_ids[9])  # logged, then given
+
+    # An event in a session started with a user_id is the shopper's without naming them again.
+    follow = {"session_id": session.session_id, "item_id": item_ids[5]}
+    assert client.post("/v1/events", json=follow).json()["user_id"] == "shopper-7"
+    assert [e.item_id for e in runtime.events.for_user("shopper-7")][-1] == item_ids[5]
+
+
+def test_deleting_a_shopper_is_staff_only_and_forgets_their_history(
+    client: TestClient, runtime: Runtime, item_ids: list[str]
+) -> None:
+    _log(client, "gone-1", item_ids[:2])
+    _log(client, "stays-2", item_ids[2:3])
+    assert client.delete("/v1/users/gone-1").status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert client.delete("/v1/users/gone-1", headers=wrong).status_code == 401
+
+    deleted = client.delete("/v1/users/gone-1", headers=STAFF_HEADERS)
+    assert deleted.status_code == 200 and deleted.json()["events_deleted"] == 2
+    assert runtime.events.for_user("gone-1") == []
+    assert len(runtime.events.for_user("stays-2")) == 1
+    chat = client.post("/v1/chat", json={"message": "hello", "user_id": "gone-1"})
+    assert runtime.sessions.get(chat.json()["session_id"]).session.history == []
+
+
+def test_a_bad_user_id_is_a_422_naming_the_field(client: TestClient) -> None:
+    response = client.post("/v1/chat", json={"message": "hi", "user_id": "me@example.com"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "user_id"]
+
+
+def test_assignment_is_deterministic_and_follows_the_split() -> None:
+    experiment = Experiment.model_validate({**EXPERIMENT, "split": {"accuracy": 0.8, "tail": 0.2}})
+    assigned = [experiment.assign(f"user-{n}") for n in range(4000)]
+    assert assigned == [experiment.assign(f"user-{n}") for n in range(4000)]
+    share = Counter(assigned)["tail"] / len(assigned)
+    assert 0.18 < share < 0.22, share  # binomial sd is 0.0063 at n = 4000
+
+
+def test_experiment_files_with_mistakes_name_the_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "experiments.json"
+    path.write_text(json.dumps({"experiments": [{**EXPERIMENT, "split": {"accuracy": 1.0}}]}))
+    with pytest.raises(ExperimentError, match=r"experiments.json: experiments\[0\].*split names"):
+        load_experiments(path)
+    bad_knob = {**EXPERIMENT, "variants": {"accuracy": {"tail_knob": 2}, "tail": {}}}
+    path.write_text(json.dumps({"experiments": [bad_knob]}))
+    with pytest.raises(ExperimentError, match=r"field variants.accuracy.tail_knob"):
+        load_experiments(path)
+    path.write_text("{not json")
+    with pytest.raises(ExperimentError, match="not valid JSON"):
+        load_experiments(path)
+
+
+def test_recommend_serves_variants_logs_exposures_and_reports_per_variant(
+    make_runtime: Callable[..., Runtime], tmp_path: Path, item_ids: list[str]
+) -> None:
+    path = tmp_path / "experiments.json"
+    path.write_text(json.dumps({"experiments": [EXPERIMENT]}))
+    rt = make_runtime(
+        experiments_file=str(path), recommend_burst=1000, sessions_burst=1000, events_burst=1000
+    )
+    assert [e.name for e in rt.experiments] == ["tail-knob"]
+    with TestClient(create_app(rt, screens=False)) as client:
+        seen: dict[str, str] = {}
+        for n in range(40):
+            user = f"u{n}"
+            answer = client.post("/v1/recommend", json={"user_id": user, "k": 5}).json()
+            assert answer["experiment"] == "tail-knob"
+            seen[user] = answer["variant"]
+            assert rt.agent.services.ranker.requests[-1].tail_knob == (
+                0.5 if answer["variant"] == "tail" else 0.0
+            )
+            session = client.post("/v1/sessions").json()["session_id"]
+            first = answer["items"][0]["item_id"]
+            event = {"session_id": session, "item_id": first, "user_id": user}
+            assert client.post("/v1/events", json=event).status_code == 201
+        assert set(seen.values()) == {"accuracy", "tail"}
+        fixed = client.post("/v1/recommend", json={"user_id": "u0", "tail_knob": 0.2}).json()
+        assert fixed["experiment"] is None  # a caller that fixes the knob is not in it
+
+        assert client.get("/v1/experiments").status_code == 401
+        report = client.get("/v1/experiments", headers=STAFF_HEADERS).json()["experiments"][0]
+    variants = report["variants"]
+    assert variants["accuracy"]["units"] + variants["tail"]["units"] == 40
+    for name in ("accuracy", "tail"):
+        assert variants[name]["units"] == list(seen.values()).count(name)
+        ctr = variants[name]["click_through"]
+        assert ctr["mean"] == pytest.approx(1 / 5)  # one click on five shown, every unit
+        assert ctr["low"] <= ctr["mean"] <= ctr["high"]
+    assert variants["tail"]["conversion"]["mean"] == 0.0  # views only, no purchase
+    assert "revenue_per_unit" in variants["tail"]  # the demo catalog has prices
+    assert report["stopping_rule"]["units_needed_per_arm"] >= 2
