@@ -1,6 +1,11 @@
 """The promotion gate: a new model version serves only if it is not worse than the one
 serving now, by more than `feedback.gate_margin`, on recall@10 and tail_recall@10.
 
+A version is refused when, on a judged slice, a metric's drop is over the margin and is not
+sampling noise: the paired 95% interval of the per-query drop lies above zero. On a small
+slice a one-query flip moves tail_recall by several points, so a bare point estimate would
+refuse good versions at random; a damaged one drops far and clearly.
+
 Two slices: the dataset's validation pairs (each user's last interaction, given the rest)
 and the recent events held back from training (each event shopper's last logged event,
 given what came before). The events slice is judged only with at least
@@ -14,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from catalog.dataset import Dataset, tail_mask
-from evaluation.metrics import recall, tail_recall
+from evaluation.experiment_stats import mean_interval
 from evaluation.runner import top_k
 from longtail.settings import FeedbackSettings
 from ranking.artifacts import serving_training_data
@@ -24,15 +29,15 @@ K = 10
 METRICS = ("recall@10", "tail_recall@10")
 
 
-def slice_metrics(
+def query_hits(
     scorer: Scorer, queries: list[tuple[np.ndarray, int]], tail: np.ndarray
-) -> dict[str, float]:
+) -> dict[str, np.ndarray]:
+    """Per query, 1.0 where the target is in the top 10: all queries, and tail targets only
+    (their means are recall@10 and tail_recall@10, as evaluation.metrics computes them)."""
     lists = top_k(scorer, [history for history, _ in queries], K)
-    targets = [np.array([target]) for _, target in queries]
-    return {
-        "recall@10": recall(lists, targets),
-        "tail_recall@10": tail_recall(lists, targets, tail),
-    }
+    targets = np.array([target for _, target in queries])
+    hits = (lists == targets[:, None]).any(axis=1).astype(np.float64)
+    return {"recall@10": hits, "tail_recall@10": hits[tail[targets]]}
 
 
 def judge(
@@ -58,17 +63,21 @@ def judge(
             entry["why"] = "no queries"
             continue
         entry["judged"] = True
-        entry["candidate"] = slice_metrics(candidate, queries, tail)
+        new = query_hits(candidate, queries, tail)
+        entry["candidate"] = {m: float(new[m].mean()) if len(new[m]) else 0.0 for m in METRICS}
         if serving is None:
             continue
-        entry["serving"] = slice_metrics(serving, queries, tail)
+        old = query_hits(serving, queries, tail)
+        entry["serving"] = {m: float(old[m].mean()) if len(old[m]) else 0.0 for m in METRICS}
+        entry["drop"] = {}
         for metric in METRICS:
-            drop = entry["serving"][metric] - entry["candidate"][metric]
-            if drop > feedback.gate_margin:
+            drop = mean_interval((old[metric] - new[metric]).tolist())
+            entry["drop"][metric] = {k: drop[k] for k in ("mean", "low", "high")}
+            if drop["mean"] > feedback.gate_margin and drop["low"] > 0:
                 report["reasons"].append(
-                    f"{name} {metric} fell {drop:.4f} ({entry['serving'][metric]:.4f} -> "
-                    f"{entry['candidate'][metric]:.4f}), more than the margin "
-                    f"{feedback.gate_margin:g}"
+                    f"{name} {metric} fell {drop['mean']:.4f} ({entry['serving'][metric]:.4f} "
+                    f"-> {entry['candidate'][metric]:.4f}; 95% interval {drop['low']:.4f} to "
+                    f"{drop['high']:.4f}), more than the margin {feedback.gate_margin:g}"
                 )
     if serving is None:
         report["reasons_to_promote"] = "no version serves yet"

@@ -11,8 +11,6 @@ if TYPE_CHECKING:
     from catalog.dataset import Dataset
     from longtail.settings import Settings
 
-GATED_ORDER = ("hybrid", "intent", "cf")  # the model the gate judges: the first one trained
-
 
 def train_version(
     settings: Settings,
@@ -27,12 +25,9 @@ def train_version(
     `shuffle_items_seed` trains on sequences whose items are randomly relabelled: a
     deliberately damaged version, to check that the gate refuses one."""
     from api.backends import open_event_log
-    from evaluation.gate import judge
     from longtail.prepare import train_models
     from ranking import model_versions as mv
-    from ranking.artifacts import load_trained
     from ranking.event_training import with_events
-    from ranking.scorer import ScorerError
 
     log = open_event_log(settings)
     try:
@@ -47,19 +42,12 @@ def train_version(
     version = mv.new_version_id()
     folder = mv.versions_dir(settings.home, dataset.name) / version
     results = train_models(settings, dataset, names, max_epochs, training=training, out=folder)
-    gated = next((m for m in GATED_ORDER if m in names), names[0])
-    candidate = load_trained_from(folder, gated, dataset)
-    try:
-        serving = load_trained(settings.home, dataset, gated)
-    except ScorerError:
-        serving = None
-    gate = judge(candidate, serving, dataset, merged.holdout, settings.feedback)
+    gate = judge_all(settings, dataset, folder, names, merged.holdout)
     info = {
         "version": version,
         "dataset": dataset.name,
         "fingerprint": dataset.fingerprint(),
         "models": names,
-        "gated_model": gated,
         "events_through_id": max((e.id for e in events), default=0),
         "events_used": merged.events_used,
         "event_shoppers": merged.shoppers,
@@ -73,6 +61,30 @@ def train_version(
     if promoted:
         mv.promote(settings.home, dataset.name, version)
     return {**info, "promoted": promoted}
+
+
+def judge_all(
+    settings: Settings,
+    dataset: Dataset,
+    folder: Any,
+    names: list[str],
+    holdout: list[tuple[np.ndarray, int]],
+) -> dict[str, Any]:
+    """Each model of the version against its serving copy; one refusal refuses the version."""
+    from evaluation.gate import judge
+    from ranking.artifacts import load_trained
+    from ranking.scorer import ScorerError
+
+    per_model = {}
+    for name in names:
+        candidate = load_trained_from(folder, name, dataset)
+        try:
+            serving = load_trained(settings.home, dataset, name)
+        except ScorerError:
+            serving = None
+        per_model[name] = judge(candidate, serving, dataset, holdout, settings.feedback)
+    reasons = [f"{name}: {r}" for name, g in per_model.items() for r in g["reasons"]]
+    return {"promote": not reasons, "reasons": reasons, "models": per_model}
 
 
 def load_trained_from(folder: Any, model: str, dataset: Dataset) -> Any:

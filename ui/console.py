@@ -29,6 +29,15 @@ from ui.trace_view import (
 )
 
 USERS_SHOWN = 200
+EXPERIMENT_HEADERS = [
+    "experiment",
+    "variant",
+    "units",
+    "metric",
+    "mean [95% CI]",
+    "vs control [95% CI]",
+    "p",
+]
 
 
 def parse_history(text: str) -> list[str]:
@@ -52,11 +61,53 @@ class Console:
         return self.rt.agent_with(tail_knob=float(knob))
 
     def session(self, user: str, history: list[str]) -> Session:
+        """The shopper's dataset history and logged events (API `user_id`), then `history`."""
         self.rt.check_items(history)
         user_id = user.strip() or None
-        if user_id is not None and user_id not in set(self.rt.dataset.user_ids):
-            raise ValueError(f"unknown demo shopper {user_id!r}")
-        return self.agent(0.0).new_session(user_id=user_id, history=history)
+        logged = self.rt.logged_history(user_id)
+        if user_id is not None and user_id not in set(self.rt.dataset.user_ids) and not logged:
+            raise ValueError(f"unknown shopper {user_id!r}: not a demo shopper, no logged events")
+        session = self.agent(0.0).new_session(user_id=user_id)
+        for event in logged:
+            session.view(event.item_id, event.event)
+        for item_id in history:
+            session.view(item_id, "purchase")
+        return session
+
+    def experiments(self) -> tuple[list[list[Any]], str]:
+        """One row per experiment, variant and metric, and each stopping rule in words."""
+        rows: list[list[Any]] = []
+        rules = []
+        for experiment in self.rt.experiments:
+            report = self.rt.experiment_report(experiment)
+            versus = report["versus_control"]
+            for variant, values in report["variants"].items():
+                for metric, v in values.items():
+                    if metric == "units":
+                        continue
+                    d = versus.get(variant, {}).get(metric)
+                    rows.append(
+                        [
+                            experiment.name,
+                            variant + (" (control)" if variant == experiment.control else ""),
+                            values["units"],
+                            metric,
+                            f"{v['mean']:.4f} [{v['low']:.4f}, {v['high']:.4f}]",
+                            ""
+                            if d is None
+                            else f"{d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]",
+                            "" if d is None else f"{d['p_value']:.3f}",
+                        ]
+                    )
+            rule = report["stopping_rule"]
+            state = "reached: read the result" if rule["reached"] else "not reached: keep running"
+            rules.append(
+                f"**{experiment.name}**: fixed horizon on {rule['metric']} (detect "
+                f"{rule['min_detectable_effect']:g} at alpha {rule['alpha']:g}, power "
+                f"{rule['power']:g}): {rule['units_needed_per_arm']} units per arm needed, "
+                f"smallest arm has {rule['smallest_arm']} — {state}."
+            )
+        return rows, "\n\n".join(rules) or "No experiment is configured (`api.experiments_file`)."
 
     def ask(self, session: Session, message: str, knob: float) -> TurnResult:
         return self.agent(knob).turn(session, clean_text(message)[:4000] or "hello")
@@ -151,7 +202,7 @@ def console_blocks(rt: Runtime) -> gr.Blocks:
                 choices=["", *users],
                 value="",
                 allow_custom_value=True,
-                label="Demo shopper (their logged history is used)",
+                label="Shopper: a demo shopper or an API user_id (their logged history is used)",
                 elem_id="lt-user",
             )
             history = gr.Textbox(label="…or paste a history (item ids)", elem_id="lt-history")
@@ -194,5 +245,17 @@ def console_blocks(rt: Runtime) -> gr.Blocks:
                 [user, history, compare_message, knob_a, knob_b],
                 [answer_a, table_a, answer_b, table_b],
                 api_name="compare",
+            )
+        with gr.Tab("Experiments"):
+            refresh = gr.Button("Refresh", variant="primary", elem_id="lt-experiments-refresh")
+            rules = gr.Markdown(elem_id="lt-experiment-rules")
+            results = gr.Dataframe(
+                headers=EXPERIMENT_HEADERS, label="Per-variant results", wrap=True
+            )
+            refresh.click(
+                lambda: list(reversed(console.experiments())),
+                [],
+                [rules, results],
+                api_name="experiments",
             )
     return blocks

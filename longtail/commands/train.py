@@ -81,13 +81,14 @@ def _train_version(
         return
     gate = report["gate"]
     rows = []
-    for name, entry in gate["slices"].items():
-        for metric in ("recall@10", "tail_recall@10"):
-            new = entry.get("candidate", {}).get(metric)
-            old = entry.get("serving", {}).get(metric)
-            rows.append((name, metric, _fmt(old), _fmt(new), entry.get("queries", 0)))
+    for model, judged in gate["models"].items():
+        for name, entry in judged["slices"].items():
+            for metric in ("recall@10", "tail_recall@10"):
+                new = entry.get("candidate", {}).get(metric)
+                old = entry.get("serving", {}).get(metric)
+                rows.append((model, name, metric, _fmt(old), _fmt(new), entry.get("queries", 0)))
     title = f"version {report['version']} ({report['events_used']} logged events)"
-    print_table(title, ["slice", "metric", "serving", "new", "queries"], rows)
+    print_table(title, ["model", "slice", "metric", "serving", "new", "queries"], rows)
     verdict = "promoted" if report["promoted"] else "not promoted"
     why = "; ".join(gate["reasons"]) or ("gate passed" if gate["promote"] else "")
     if gate["promote"] and not report["promoted"]:

@@ -139,3 +139,37 @@ def test_a_prompt_edit_is_saved_and_visible_after_reload(
     _wait_text(page, "publish")
     assert STAFF.user in page.locator("#lt-audit").inner_text()
     _shot(page, "prompt-studio", tmp_path)
+
+
+def test_staff_sees_per_variant_experiment_results(
+    live_server: LiveServer, page: Page, tmp_path: Path
+) -> None:
+    from api.experiments import Experiment
+
+    rt = live_server.runtime
+    experiment = Experiment.model_validate(
+        {
+            "name": "tail-knob-browser",
+            "variants": {"accuracy": {"tail_knob": 0.0}, "tail": {"tail_knob": 0.5}},
+            "split": {"accuracy": 0.5, "tail": 0.5},
+            "control": "accuracy",
+        }
+    )
+    rt.experiments = [experiment]
+    ids = rt.dataset.item_ids
+    for n in range(60):  # what /v1/recommend logs, and shoppers clicking and buying
+        unit = f"shopper-{n}"
+        variant = experiment.assign(unit)
+        shown = ids[n % 40 : n % 40 + 5] if variant == "accuracy" else ids[-(n % 40) - 5 :]
+        rt.events.record_exposures(experiment.name, variant, unit, shown)
+        rt.events.record(f"s-{n}", shown[n % 5], "view", user_id=unit)
+        if n % 3 == 0:
+            rt.events.record(f"s-{n}", shown[n % 5], "purchase", user_id=unit)
+    _login(page, f"{live_server.url}/console/")
+    page.get_by_role("tab", name="Experiments").click()
+    page.locator("#lt-experiments-refresh").click()
+    _wait_text(page, "units per arm needed")
+    text = page.inner_text("body")
+    for shown_text in ("tail_exposure_share", "click_through", "conversion", "(control)"):
+        assert shown_text in text
+    _shot(page, "console-experiments", tmp_path)

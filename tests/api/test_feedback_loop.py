@@ -1,0 +1,141 @@
+"""The feedback loop end to end on a small demo store with the real hybrid ranker, Chroma
+and the SQLite event log: a shopper's events are used in later sessions, retraining with
+events changes their ranking, the gate refuses a damaged version, deleting forgets them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.runtime import Runtime
+from catalog.dataset import Dataset
+from catalog.demo import DemoConfig, write_demo
+from catalog.loading import load_dataset
+from longtail.feedback import train_version
+from longtail.prepare import train_models
+from longtail.settings import Settings
+from ranking import model_versions as mv
+from retrieval.encoders import SentenceTransformerEncoder
+from retrieval.ingest import ingest
+from retrieval.layout import StoreLayout
+from tests.api.conftest import STAFF
+
+BURSTS = {f"{kind}_burst": 10_000 for kind in ("chat", "sessions", "events", "recommend")}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, Dataset]]:
+    root = tmp_path_factory.mktemp("feedback")
+    write_demo(root / "shop", DemoConfig(items=200, users=60))
+    dataset = load_dataset(root / "shop")
+    settings = Settings(home=root / "home", api={"rank_workers": 0, "model_check_s": 0, **BURSTS})
+    layout = StoreLayout.for_data(settings, root / "shop")
+    ingest(dataset, settings, layout, SentenceTransformerEncoder(), progress=False)
+    train_models(settings, dataset, ["cf", "hybrid"], max_epochs=1)
+    rt = Runtime.open(settings, root / "shop", llm_config=None)
+    rt.staff = STAFF
+    yield rt, dataset
+    rt.events.close()
+
+
+def _log(client: TestClient, user: str, items: list[str], last: str = "purchase") -> None:
+    session = client.post("/v1/sessions").json()["session_id"]
+    for n, item in enumerate(items):
+        event = last if n == len(items) - 1 else "view"
+        body = {"session_id": session, "item_id": item, "event": event, "user_id": user}
+        assert client.post("/v1/events", json=body).status_code == 201
+
+
+def _ranked(client: TestClient, **body: object) -> list[str]:
+    answer = client.post("/v1/recommend", json={"k": 50, **body})
+    assert answer.status_code == 200, answer.text
+    return [item["item_id"] for item in answer.json()["items"]]
+
+
+def _place(ranked: list[str], item: str) -> int:
+    return ranked.index(item) if item in ranked else len(ranked)
+
+
+def test_events_feed_history_retraining_and_deletion(
+    served: tuple[Runtime, Dataset],
+) -> None:
+    rt, dataset = served
+    client = TestClient(create_app(rt, screens=False))
+    ids = dataset.item_ids
+    pattern = [ids[i] for i in (11, 23, 37, 52, 68, 85, 101)]  # a, b, c, d, e, then f, g
+    for n in range(30):  # other shoppers go a..e -> f (g is their held-back newest event)
+        _log(client, f"crowd-{n}", pattern)
+    _log(client, "loyal-1", pattern[:5], last="view")
+    follow_up = pattern[5]
+
+    chat = client.post("/v1/chat", json={"message": "what goes with these", "user_id": "loyal-1"})
+    assert chat.status_code == 200, chat.text
+    assert rt.sessions.get(chat.json()["session_id"]).session.history == pattern[:5]
+    before = _ranked(client, user_id="loyal-1")
+    assert before != _ranked(client), "the shopper's logged history is not used"
+
+    report = train_version(rt.settings, dataset, ["hybrid"], max_epochs=1)
+    # Each shopper's newest event is held back for the gate: 6 of 7, and 4 of 5, are learnt.
+    assert report["events_used"] == 30 * 6 + 4 and report["event_shoppers"] == 31
+    recent = report["gate"]["models"]["hybrid"]["slices"]["recent_events"]
+    assert recent["judged"] and recent["queries"] == 31
+    assert report["promoted"], report["gate"]
+    assert mv.serving(rt.settings.home, dataset.name)["version"] == report["version"]
+
+    assert rt.reload_models()  # what a request triggers in the background
+    after = _ranked(client, user_id="loyal-1")
+    assert _place(after, follow_up) < _place(before, follow_up), (before, after)
+
+    staff = {"Authorization": f"Bearer {STAFF.token}"}
+    assert client.delete("/v1/users/loyal-1", headers=staff).json()["events_deleted"] == 5
+    assert _ranked(client, user_id="loyal-1") == _ranked(client)
+    fresh = client.post("/v1/chat", json={"message": "hello", "user_id": "loyal-1"})
+    assert rt.sessions.get(fresh.json()["session_id"]).session.history == []
+
+
+def test_the_gate_refuses_a_damaged_version_and_rollback_restores(
+    served: tuple[Runtime, Dataset],
+) -> None:
+    rt, dataset = served
+    home = rt.settings.home
+    good = mv.serving(home, dataset.name)["version"]
+    if good is None:  # run alone: promote a good version first
+        good = train_version(rt.settings, dataset, ["hybrid"], max_epochs=1)["version"]
+    # Items relabelled at random: collaborative filtering learns nothing true.
+    damaged = train_version(rt.settings, dataset, ["cf"], shuffle_items_seed=5)
+    assert not damaged["promoted"]
+    assert any("cf: validation recall@10 fell" in r for r in damaged["gate"]["reasons"]), damaged
+    assert mv.serving(home, dataset.name)["version"] == good
+
+    mv.promote(home, dataset.name, damaged["version"])  # a staff override
+    assert mv.serving(home, dataset.name)["version"] == damaged["version"]
+    assert mv.rollback(home, dataset.name) == good
+    assert mv.serving(home, dataset.name)["version"] == good
+    with pytest.raises(mv.VersionError, match="no model version 'v-nope'"):
+        mv.promote(home, dataset.name, "v-nope")
+
+
+def test_models_cli_lists_versions(served: tuple[Runtime, Dataset], tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    rt, dataset = served
+    shop = rt.data_dir
+    env = {"LONGTAIL_HOME": str(rt.settings.home), "PATH": "/usr/bin:/bin"}
+    import os
+
+    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+    run = [sys.executable, "-m", "longtail", "models", "list", "--data", str(shop), "--json"]
+    listed = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
+    assert listed.returncode == 0, listed.stderr
+    payload = json.loads(listed.stdout)
+    assert payload["serving"] == mv.serving(rt.settings.home, dataset.name)["version"]
+    assert any(not v["gate_passed"] for v in payload["versions"])
+    bad = [sys.executable, "-m", "longtail", "models", "promote", "v-nope", "--data", str(shop)]
+    refused = subprocess.run(bad, capture_output=True, text=True, env=env, check=False)
+    assert refused.returncode == 2 and "no model version 'v-nope'" in refused.stderr
