@@ -13,12 +13,14 @@ from api.schemas import (
     EventRequest,
     EventResponse,
     ProductResponse,
+    ProductUpsert,
     RecommendedItem,
     RecommendRequest,
     RecommendResponse,
     history_events,
 )
 from api.sessions import UnknownSession
+from catalog.models import Product
 from longtail.errors import LongtailError, ServiceUnavailable
 from ranking.request import RankRequest
 from retrieval.filters import SearchFilters
@@ -111,7 +113,37 @@ def product(item_id: str, rt: RuntimeDep) -> ProductResponse:
         price=p.price,
         attributes=p.attributes,
         tail=rt.is_tail(item_id),
+        retired=rt.is_retired(item_id),
     )
+
+
+@router.put("/v1/products/{item_id}", summary="change a product (staff)")
+def put_product(
+    item_id: str, body: ProductUpsert, request: Request, rt: RuntimeDep
+) -> dict[str, object]:
+    """Replace a catalog product's fields; it is re-embedded by the incremental ingest and
+    searched with its new text at once. A product retired before is offered again. New ids
+    join through the dataset files and `longtail train` (the models rank known ids only)."""
+    require_staff(request, rt)
+    if len(item_id) > 200 or not rt.known(item_id):
+        raise HTTPException(
+            409,
+            f"no product with id {item_id[:200]!r} in the trained catalog: add new products to "
+            "the dataset's items.jsonl, then run `longtail ingest` and `longtail train`",
+        )
+    product = Product(item_id=item_id, **body.model_dump())
+    return {"item_id": item_id, **rt.upsert_product(product)}
+
+
+@router.delete("/v1/products/{item_id}", summary="retire a product (staff)")
+def retire_product(item_id: str, request: Request, rt: RuntimeDep) -> dict[str, object]:
+    """From this request on the product is never recommended or found by search; its
+    events and history entries stay."""
+    require_staff(request, rt)
+    if len(item_id) > 200 or not rt.known(item_id):
+        raise HTTPException(404, f"no product with id {item_id[:200]!r}")
+    rt.catalog_changes.retire(item_id)
+    return {"item_id": item_id, "retired": True}
 
 
 @router.post("/v1/events", response_model=EventResponse, status_code=201, summary="record an event")

@@ -15,15 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from agent.agent import ShoppingAgent
+from agent.services import Services
 from agent.session import Session
 from api.auth import StaffAuth
 from api.backends import open_event_log, open_state
+from api.catalog_changes import CatalogChanges, RetiredExcluded, RetiredHidden
 from api.events import EventStore
 from api.experiments import Experiment, active, load_experiments
 from api.ratelimit import Limiter
 from api.schemas import HistoryEvent
 from api.sessions import Sessions
 from catalog.dataset import tail_mask
+from catalog.models import Product
 from longtail.settings import Settings
 from serving.client import LLMConfig, health_check
 
@@ -61,6 +64,7 @@ class Runtime:
     turns: threading.BoundedSemaphore = field(init=False)
     _tail: np.ndarray = field(init=False, repr=False)
     _health: tuple[float, dict[str, object]] = field(init=False, default=(0.0, {}))
+    catalog_changes: CatalogChanges = field(init=False)
     _models_seen: int | None = field(init=False, default=None)  # serving.json's mtime
     _models_checked: float = field(init=False, default=0.0)
     _reloading: threading.Lock = field(init=False, default_factory=threading.Lock)
@@ -74,6 +78,12 @@ class Runtime:
         self._tail = tail_mask(self.dataset.item_popularity())
         if not self.experiments and api.experiments_file is not None:
             self.experiments = load_experiments(api.experiments_file)
+        changes = self.settings.home / "catalog-changes" / f"{self.dataset.name}.json"
+        self.catalog_changes = CatalogChanges(changes)
+        for product in self.catalog_changes.upserts.values():
+            if self.known(product.item_id):
+                self.dataset.products[self.dataset.item_index(product.item_id)] = product
+        self.agent.services = self._guarded(self.agent.services)
 
     @classmethod
     def open(cls, settings: Settings, data_dir: Path, llm_config: LLMConfig | None) -> Runtime:
@@ -190,13 +200,42 @@ class Runtime:
             if seen == self._models_seen:
                 return False
             api = self.settings.api
-            fresh = open_services(self.settings, self.data_dir, api.rank_worker_count())
+            fresh = self._guarded(
+                open_services(self.settings, self.data_dir, api.rank_worker_count())
+            )
             old, self.agent.services = self.agent.services, fresh
             self._models_seen = seen
         close = getattr(old.ranker, "close", None)
         if close is not None:  # after the longest a ranking may take
             threading.Timer(api.rank_timeout_s * 2 + 1, close).start()
         return True
+
+    def _guarded(self, services: Services) -> Services:
+        """The services with retired products excluded from every ranking and search."""
+        retired = self.catalog_changes.retired  # the live set: a retirement applies at once
+        search = None if services.search is None else RetiredHidden(services.search, retired)
+        return replace(services, ranker=RetiredExcluded(services.ranker, retired), search=search)
+
+    def is_retired(self, item_id: str) -> bool:
+        return item_id in self.catalog_changes.retired
+
+    def upsert_product(self, product: Product) -> dict[str, object]:
+        """Change a catalog product's fields now and re-embed it by the incremental ingest
+        (only its text is embedded again); the ranking models learn it at the next train."""
+        self.catalog_changes.upsert(product)
+        self.dataset.products[self.dataset.item_index(product.item_id)] = product
+        if self.data_dir is None:
+            return {"reembedded": False, "why": "no vector store (a test runtime)"}
+        from retrieval.ingest import ingest
+        from retrieval.layout import StoreLayout
+        from retrieval.snapshot import load_snapshot
+
+        search = self.agent.services.search
+        retriever = getattr(search, "inner", search)
+        layout = StoreLayout.for_data(self.settings, self.data_dir)
+        report = ingest(self.dataset, self.settings, layout, retriever.encoder, progress=False)
+        retriever.snapshot = load_snapshot(layout.snapshots_dir)
+        return {"reembedded": True, "embedded": report.embedded, "updated": report.updated}
 
     def agent_with(self, **config: object) -> ShoppingAgent:
         """The same agent (ranker, LLM, prompts, gate) with some AgentConfig fields changed."""

@@ -161,6 +161,25 @@ class EventResponse(BaseModel):
     user_id: str | None = None
 
 
+class ProductUpsert(Strict):
+    """A product's new fields (all of them: a PUT replaces the product)."""
+
+    title: str = Field(..., min_length=1, max_length=2_000)
+    description: str = Field("", max_length=20_000)
+    category: str = Field("", max_length=500)
+    brand: str = Field("", max_length=500)
+    price: float | None = Field(None, ge=0, le=1e9)
+    attributes: dict[str, Any] = Field(default_factory=dict, max_length=100)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        value = clean_text(value)
+        if not value:
+            raise ValueError("title is empty")
+        return value
+
+
 class ProductResponse(BaseModel):
     item_id: str
     title: str
@@ -170,3 +189,4 @@ class ProductResponse(BaseModel):
     price: float | None
     attributes: dict[str, Any]
     tail: bool
+    retired: bool = False

@@ -139,3 +139,24 @@ def test_models_cli_lists_versions(served: tuple[Runtime, Dataset], tmp_path: Pa
     bad = [sys.executable, "-m", "longtail", "models", "promote", "v-nope", "--data", str(shop)]
     refused = subprocess.run(bad, capture_output=True, text=True, env=env, check=False)
     assert refused.returncode == 2 and "no model version 'v-nope'" in refused.stderr
+
+
+def test_a_changed_product_is_reembedded_and_a_retired_one_is_gone_at_once(
+    served: tuple[Runtime, Dataset],
+) -> None:
+    rt, dataset = served
+    client = TestClient(create_app(rt, screens=False))
+    staff = {"Authorization": f"Bearer {STAFF.token}"}
+    item = dataset.item_ids[17]
+    old = rt.agent.product(item)
+    query = {"message": "zanzibar quartz periscope", "k": 5}
+    assert item not in _ranked(client, **query)
+    body = {"title": "Zanzibar quartz periscope", "category": old.category, "price": 19.0}
+    changed = client.put(f"/v1/products/{item}", json=body, headers=staff)
+    assert changed.status_code == 200 and changed.json()["embedded"] == 1, changed.text
+    assert _ranked(client, **query)[0] == item  # found by its new text: BM25 and Chroma
+    assert rt.agent.services.search.search("zanzibar quartz periscope", k=3)[0].item_id == item
+
+    assert client.delete(f"/v1/products/{item}", headers=staff).status_code == 200
+    assert item not in _ranked(client, **query)
+    assert item not in [c.item_id for c in rt.agent.services.search.search("zanzibar", k=10)]

@@ -143,3 +143,35 @@ def test_recommend_serves_variants_logs_exposures_and_reports_per_variant(
     assert variants["tail"]["conversion"]["mean"] == 0.0  # views only, no purchase
     assert "revenue_per_unit" in variants["tail"]  # the demo catalog has prices
     assert report["stopping_rule"]["units_needed_per_arm"] >= 2
+
+
+def test_staff_retire_a_product_and_it_is_never_recommended_again(
+    client: TestClient, runtime: Runtime, item_ids: list[str]
+) -> None:
+    first = client.post("/v1/recommend", json={"k": 10}).json()["items"][0]["item_id"]
+    assert client.delete(f"/v1/products/{first}").status_code == 401
+    retired = client.delete(f"/v1/products/{first}", headers=STAFF_HEADERS)
+    assert retired.status_code == 200 and retired.json()["retired"] is True
+    assert client.get(f"/v1/products/{first}").json()["retired"] is True
+    for body in ({"k": 50}, {"k": 50, "history": [first]}, {"k": 50, "tail_knob": 1.0}):
+        shown = [i["item_id"] for i in client.post("/v1/recommend", json=body).json()["items"]]
+        assert shown and first not in shown
+    chat = client.post("/v1/chat", json={"message": "show me everything"}).json()
+    assert first not in [s["item_id"] for s in chat["suggestions"]]
+    assert runtime.catalog_changes.path.is_file()  # kept for the next start
+    assert client.delete("/v1/products/no-such-item", headers=STAFF_HEADERS).status_code == 404
+
+
+def test_staff_change_a_product_and_new_ids_are_refused_with_the_way_to_add_them(
+    client: TestClient, runtime: Runtime, item_ids: list[str]
+) -> None:
+    body = {"title": "Zanzibar quartz stapler", "category": "Office", "price": 12.5}
+    assert client.put(f"/v1/products/{item_ids[3]}", json=body).status_code == 401
+    changed = client.put(f"/v1/products/{item_ids[3]}", json=body, headers=STAFF_HEADERS)
+    assert changed.status_code == 200, changed.text
+    product = client.get(f"/v1/products/{item_ids[3]}").json()
+    assert product["title"] == "Zanzibar quartz stapler" and product["price"] == 12.5
+    new = client.put("/v1/products/brand-new-1", json=body, headers=STAFF_HEADERS)
+    assert new.status_code == 409 and "longtail train" in new.json()["detail"]
+    blank = client.put(f"/v1/products/{item_ids[3]}", json={"title": " "}, headers=STAFF_HEADERS)
+    assert blank.status_code == 422
