@@ -59,7 +59,7 @@ def test_bad_chat_requests_get_clear_422s(client: TestClient, item_ids: list[str
         "over the ceiling": ({"message": "x" * 20_001}, "at most 20000"),
         "wrong type": ({"message": 42}, "string"),
         "missing": ({}, "Field required"),
-        "unknown field": ({"message": "hi", "user_id": "u1"}, "Extra inputs"),
+        "unknown field": ({"message": "hi", "shopper": "u1"}, "Extra inputs"),
         "unknown items": ({"message": "hi", "history": ["nope", item_ids[0]]}, "'nope'"),
         "history too long": ({"message": "hi", "history": [item_ids[0]] * 501}, "at most 500"),
         "history too long for the schema": (

@@ -4,8 +4,11 @@ events changes their ranking, the gate refuses a damaged version, deleting forge
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -119,17 +122,10 @@ def test_the_gate_refuses_a_damaged_version_and_rollback_restores(
         mv.promote(home, dataset.name, "v-nope")
 
 
-def test_models_cli_lists_versions(served: tuple[Runtime, Dataset], tmp_path: Path) -> None:
-    import json
-    import subprocess
-    import sys
-
+def test_models_cli_lists_versions(served: tuple[Runtime, Dataset]) -> None:
     rt, dataset = served
     shop = rt.data_dir
-    env = {"LONGTAIL_HOME": str(rt.settings.home), "PATH": "/usr/bin:/bin"}
-    import os
-
-    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+    env = {**os.environ, "LONGTAIL_HOME": str(rt.settings.home)}
     run = [sys.executable, "-m", "longtail", "models", "list", "--data", str(shop), "--json"]
     listed = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
     assert listed.returncode == 0, listed.stderr

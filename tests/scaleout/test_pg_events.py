@@ -52,11 +52,11 @@ def test_an_older_schema_is_migrated_at_start(postgres_server) -> None:
         )
     log = PostgresEventLog(dsn)
     try:
-        assert log.version == len(MIGRATIONS) == 2
+        assert log.version == len(MIGRATIONS) == 3
         with psycopg.connect(dsn) as conn:
             indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes")}
-            assert "events_by_session" in indexes
-            assert migrate(conn) == 2  # a second start changes nothing
+            assert {"events_by_session", "events_by_user"} <= indexes
+            assert migrate(conn) == 3  # a second start changes nothing
         assert [e.event for e in log.for_session("old")] == ["cart"]  # old rows kept
     finally:
         log.close()
@@ -110,3 +110,30 @@ def test_the_documented_backup_restores_into_a_working_log(postgres_server, tmp_
         assert restored.health(64.0).ok
     finally:
         restored.close()
+
+
+def test_shoppers_and_exposures_in_postgres(postgres_server) -> None:
+    """user_id, deleting a shopper and experiment exposures: the SQLite log's contract."""
+    log = PostgresEventLog(_fresh(postgres_server))
+    try:
+        log.record("s1", "a", "view", user_id="u1")
+        log.record("s2", "b", "purchase", user_id="u1")
+        log.record("s3", "c", "view", user_id="u2")
+        log.record("s4", "d", "view")
+        log.record_exposures("exp", "tail", "u1", ["a", "b"])
+        log.record_exposures("exp", "control", "u2", ["c"])
+        assert [(e.item_id, e.event) for e in log.for_user("u1")] == [
+            ("a", "view"),
+            ("b", "purchase"),
+        ]
+        assert [e.user_id for e in log.read()] == ["u1", "u1", "u2", None]
+        assert [(x.unit, x.item_id, x.rank) for x in log.exposures("exp")] == [
+            ("u1", "a", 1),
+            ("u1", "b", 2),
+            ("u2", "c", 1),
+        ]
+        assert log.delete_user("u1") == 2
+        assert log.for_user("u1") == [] and len(log.for_user("u2")) == 1
+        assert [x.unit for x in log.exposures("exp")] == ["u2"]
+    finally:
+        log.close()

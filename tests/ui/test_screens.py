@@ -95,7 +95,7 @@ def test_console_asks_as_a_demo_user_and_shows_the_trace(runtime: Runtime) -> No
     assert "rank_candidates" in [t[0] for t in tools]
     assert json.loads(tools[-1][1])["tail_knob"] == 0.5
     assert any(stage == "total" for stage, _ in timing_rows(result.trace))
-    with pytest.raises(ValueError, match="unknown demo shopper"):
+    with pytest.raises(ValueError, match="unknown shopper 'no-such-user': not a demo shopper"):
         console.session("no-such-user", [])
 
 
