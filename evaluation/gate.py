@@ -6,10 +6,13 @@ sampling noise: the paired 95% interval of the per-query drop lies above zero. O
 slice a one-query flip moves tail_recall by several points, so a bare point estimate would
 refuse good versions at random; a damaged one drops far and clearly.
 
-Two slices: the dataset's validation pairs (each user's last interaction, given the rest)
-and the recent events held back from training (each event shopper's last logged event,
-given what came before). The events slice is judged only with at least
-`feedback.gate_min_queries` queries; the report says so when it is not.
+Two slices, both held back from every part of the new version (ranking.event_training):
+each dataset user's newest interaction given the rest, and each event shopper's newest logged
+event given what came before. Not the validation pairs: the hybrid's combiner is fitted on
+them, so there a version with damaged collaborative components scored as well as a good one
+(its text signals fit those very targets) while it fell clearly on unseen ones. The events
+slice is judged only with at least `feedback.gate_min_queries` queries; the report says so
+when it is not.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from catalog.dataset import Dataset, tail_mask
 from evaluation.experiment_stats import mean_interval
 from evaluation.runner import top_k
 from longtail.settings import FeedbackSettings
-from ranking.artifacts import serving_training_data
 from ranking.scorer import Scorer
 
 K = 10
@@ -44,12 +46,12 @@ def judge(
     candidate: Scorer,
     serving: Scorer | None,
     dataset: Dataset,
-    holdout: list[tuple[np.ndarray, int]],
+    slices: dict[str, list[tuple[np.ndarray, int]]],
     feedback: FeedbackSettings,
 ) -> dict[str, Any]:
-    """{"promote": bool, "reasons": [...], "slices": {name: {candidate, serving, queries}}}."""
+    """{"promote": bool, "reasons": [...], "slices": {name: {candidate, serving, queries}}};
+    `slices` maps "recent_dataset" and "recent_events" to (history, target) queries."""
     tail = tail_mask(dataset.item_popularity())
-    slices = {"validation": serving_training_data(dataset).validation, "recent_events": holdout}
     report: dict[str, Any] = {"margin": feedback.gate_margin, "slices": {}, "reasons": []}
     for name, queries in slices.items():
         entry: dict[str, Any] = {"queries": len(queries)}

@@ -42,7 +42,8 @@ def train_version(
     version = mv.new_version_id()
     folder = mv.versions_dir(settings.home, dataset.name) / version
     results = train_models(settings, dataset, names, max_epochs, training=training, out=folder)
-    gate = judge_all(settings, dataset, folder, names, merged.holdout)
+    slices = {"recent_dataset": merged.dataset_holdout, "recent_events": merged.holdout}
+    gate = judge_all(settings, dataset, folder, names, slices)
     info = {
         "version": version,
         "dataset": dataset.name,
@@ -68,7 +69,7 @@ def judge_all(
     dataset: Dataset,
     folder: Any,
     names: list[str],
-    holdout: list[tuple[np.ndarray, int]],
+    slices: dict[str, list[tuple[np.ndarray, int]]],
 ) -> dict[str, Any]:
     """Each model of the version against its serving copy; one refusal refuses the version."""
     from evaluation.gate import judge
@@ -82,7 +83,7 @@ def judge_all(
             serving = load_trained(settings.home, dataset, name)
         except ScorerError:
             serving = None
-        per_model[name] = judge(candidate, serving, dataset, holdout, settings.feedback)
+        per_model[name] = judge(candidate, serving, dataset, slices, settings.feedback)
     reasons = [f"{name}: {r}" for name, g in per_model.items() for r in g["reasons"]]
     return {"promote": not reasons, "reasons": reasons, "models": per_model}
 

@@ -4,8 +4,13 @@ Logged events are grouped per shopper (`user_id`, else the session) in log order
 whose `user_id` is a dataset user continues that user's sequence; others become new
 sequences. Each event counts `weight` times (feedback.view_weight, cart_weight,
 purchase_weight: repeated in the sequence), so co-occurrence counts, ALS confidence and the
-intent encoder's targets weigh a purchase above a view. Each event shopper's last event is
-held back (never trained on): it is the gate's "recent events" slice.
+intent encoder's targets weigh a purchase above a view.
+
+Two slices are held back from every part of the version (components, early stopping and the
+hybrid's combiner alike), for the promotion gate: each dataset user's newest interaction
+(the version trains on the rest and tunes on the one before it) and each event shopper's
+newest event. The dataset's validation pairs cannot judge a version: the hybrid's combiner is
+fitted on them, and on that slice it hides damaged components behind text signals.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from api.events import StoredEvent
 from catalog.dataset import Dataset
 from catalog.models import EVENTS
 from longtail.settings import FeedbackSettings
-from ranking.artifacts import serving_training_data
 from ranking.scorer import TrainingData
 
 
@@ -28,6 +32,7 @@ from ranking.scorer import TrainingData
 class EventTraining:
     training: TrainingData
     holdout: list[tuple[np.ndarray, int]]  # (history, target) per event shopper, newest event
+    dataset_holdout: list[tuple[np.ndarray, int]]  # per dataset user: newest, given the rest
     events_used: int
     shoppers: int
     weights: dict[str, int]
@@ -41,11 +46,39 @@ def weights_of(feedback: FeedbackSettings) -> dict[str, int]:
     }
 
 
+def held_back_training(dataset: Dataset) -> tuple[TrainingData, list[tuple[np.ndarray, int]]]:
+    """Per dataset user with 3+ interactions: the newest held back (returned, given the rest),
+    the one before it the validation target, older ones trained on; shorter users as in
+    serving_training_data (train on all but the last, validate on it)."""
+    train: list[np.ndarray] = []
+    train_events: list[np.ndarray] = []
+    validation: list[tuple[np.ndarray, int]] = []
+    held: list[tuple[np.ndarray, int]] = []
+    for sequence, codes in zip(dataset.sequences(), dataset.event_sequences(), strict=True):
+        if len(sequence) >= 3:
+            held.append((sequence[:-1], int(sequence[-1])))
+            sequence, codes = sequence[:-1], codes[:-1]
+        if len(sequence) >= 2:
+            validation.append((sequence[:-1], int(sequence[-1])))
+            sequence, codes = sequence[:-1], codes[:-1]
+        train.append(sequence)
+        train_events.append(codes)
+    data = TrainingData(
+        products=dataset.products,
+        sequences=train,
+        events=train_events,
+        validation=validation,
+        fingerprint=dataset.fingerprint(),
+    )
+    return data, held
+
+
 def with_events(
     dataset: Dataset, events: Sequence[StoredEvent], feedback: FeedbackSettings
 ) -> EventTraining:
-    """The serving training data with the logged events merged in (see the module doc)."""
-    base = serving_training_data(dataset)
+    """The dataset's training data, newest interactions held back, with the logged events
+    merged in (see the module doc)."""
+    base, dataset_holdout = held_back_training(dataset)
     weights = weights_of(feedback)
     per_shopper: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for event in events:
@@ -81,4 +114,4 @@ def with_events(
         validation=base.validation,
         fingerprint=base.fingerprint,
     )
-    return EventTraining(training, holdout, used, len(per_shopper), weights)
+    return EventTraining(training, holdout, dataset_holdout, used, len(per_shopper), weights)

@@ -33,7 +33,7 @@ BURSTS = {f"{kind}_burst": 10_000 for kind in ("chat", "sessions", "events", "re
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, Dataset]]:
     root = tmp_path_factory.mktemp("feedback")
-    write_demo(root / "shop", DemoConfig(items=200, users=60))
+    write_demo(root / "shop", DemoConfig(items=300, users=200))
     dataset = load_dataset(root / "shop")
     settings = Settings(home=root / "home", api={"rank_workers": 0, "model_check_s": 0, **BURSTS})
     layout = StoreLayout.for_data(settings, root / "shop")
@@ -108,10 +108,15 @@ def test_the_gate_refuses_a_damaged_version_and_rollback_restores(
     good = mv.serving(home, dataset.name)["version"]
     if good is None:  # run alone: promote a good version first
         good = train_version(rt.settings, dataset, ["hybrid"], max_epochs=1)["version"]
-    # Items relabelled at random: collaborative filtering learns nothing true.
-    damaged = train_version(rt.settings, dataset, ["cf"], shuffle_items_seed=5)
+    # Every training sequence (dataset and events) relabelled at random: the collaborative
+    # parts learn nothing true, while the hybrid's text signals still see true histories.
+    damaged = train_version(
+        rt.settings, dataset, ["cf", "hybrid"], max_epochs=1, shuffle_items_seed=5
+    )
     assert not damaged["promoted"]
-    assert any("cf: validation recall@10 fell" in r for r in damaged["gate"]["reasons"]), damaged
+    reasons = damaged["gate"]["reasons"]
+    assert any(r.startswith("cf: recent_dataset recall@10 fell") for r in reasons), reasons
+    assert any(r.startswith("hybrid: recent_dataset") for r in reasons), damaged["gate"]
     assert mv.serving(home, dataset.name)["version"] == good
 
     mv.promote(home, dataset.name, damaged["version"])  # a staff override
