@@ -39,6 +39,7 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
     assigned = rt.experiment_for(body.user_id, body.session_id)
     if body.tail_knob is not None:
         assigned = None  # the caller fixed the knob: not part of the experiment
+    # An arm's tail knob applies; an arm that leaves it unset keeps the ranker's default.
     tail_knob = body.tail_knob
     if assigned is not None:
         tail_knob = assigned.experiment.variants[assigned.variant].tail_knob
@@ -58,7 +59,7 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
         k=body.k,
     )
     try:
-        result = rt.agent.services.ranker.rank(rank_request)
+        result = rt.variant_ranker(assigned).rank(rank_request)
     except ServiceUnavailable:
         raise  # a retryable 503 (api.app), not the caller's mistake
     except LongtailError as exc:

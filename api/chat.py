@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
-from agent.agent import TurnResult
+from agent.agent import ShoppingAgent, TurnResult
+from agent.session import Session
 from api.deps import RuntimeDep, check_sizes, rate_limit, session_slot
-from api.runtime import Runtime
+from api.runtime import Assignment, Runtime
 from api.schemas import ChatRequest, ChatResponse, history_events
 from api.streaming import stream_turn
 
@@ -58,10 +59,7 @@ def chat(request: Request, body: ChatRequest, rt: RuntimeDep) -> ChatResponse:
     session_id = _start(request, body, rt)
     try:
         with rt.sessions.hold(session_id) as session:
-            assigned = rt.experiment_for(session.user_id, session_id)
-            agent = rt.agent
-            if assigned is not None:
-                agent = rt.agent_with(**assigned.experiment.agent_config(assigned.variant))
+            agent, assigned = rt.variant(session)
             result = agent.turn(session, body.message)
     finally:
         rt.turns.release()
@@ -78,10 +76,18 @@ def chat(request: Request, body: ChatRequest, rt: RuntimeDep) -> ChatResponse:
 )
 def chat_stream(request: Request, body: ChatRequest, rt: RuntimeDep) -> StreamingResponse:
     """Events: `session` {session_id}, then `token` {text} as the answer grows, then `done`
-    (the whole ChatResponse) or `error` {detail}."""
+    (the whole ChatResponse) or `error` {detail}. Experiment arms apply as in /v1/chat; the
+    suggestions are logged as exposures once `done` is sent."""
     session_id = _start(request, body, rt)
     held = rt.sessions.hold(session_id)
-    turn = stream_turn(rt.agent, held, body.message, on_end=rt.turns.release)
+    arms: list[Assignment] = []
+
+    def agent_for(session: Session) -> ShoppingAgent:
+        agent, assigned = rt.variant(session)
+        arms.extend([assigned] if assigned is not None else [])
+        return agent
+
+    turn = stream_turn(agent_for, held, body.message, on_end=rt.turns.release)
 
     def events() -> Iterator[str]:
         yield _sse("session", {"session_id": session_id})
@@ -91,6 +97,8 @@ def chat_stream(request: Request, body: ChatRequest, rt: RuntimeDep) -> Streamin
                     yield _sse("token", {"text": piece})
                 else:
                     yield _sse("done", _response(session_id, piece).model_dump())
+                    for assigned in arms:
+                        assigned.show(rt.events, [s.item_id for s in piece.suggestions])
         except Exception:
             log.exception("a streamed turn failed")
             yield _sse("error", {"detail": "the turn failed; please try again"})

@@ -31,6 +31,8 @@ class Variant(BaseModel):
     tail_knob: float | None = Field(None, ge=0, le=1)
     prompt_versions: dict[str, int] | None = None  # chat: prompt name -> version
     agent_mode: Literal["tools", "guided"] | None = None
+    # A model version (`longtail models list`) whose hybrid ranker ranks for this arm.
+    model_version: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
 class Experiment(BaseModel):

@@ -21,7 +21,7 @@ from api.auth import StaffAuth
 from api.backends import open_event_log, open_state
 from api.catalog_changes import CatalogChanges, RetiredExcluded, RetiredHidden
 from api.events import EventStore
-from api.experiments import Experiment, active, load_experiments
+from api.experiments import Experiment, ExperimentError, active, load_experiments
 from api.ratelimit import Limiter
 from api.schemas import HistoryEvent
 from api.sessions import Sessions
@@ -68,6 +68,8 @@ class Runtime:
     _models_seen: int | None = field(init=False, default=None)  # serving.json's mtime
     _models_checked: float = field(init=False, default=0.0)
     _reloading: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _version_rankers: dict[str, object] = field(init=False, default_factory=dict)
+    _version_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         api = self.settings.api
@@ -78,6 +80,7 @@ class Runtime:
         self._tail = tail_mask(self.dataset.item_popularity())
         if not self.experiments and api.experiments_file is not None:
             self.experiments = load_experiments(api.experiments_file)
+        self._check_model_versions()
         changes = self.settings.home / "catalog-changes" / f"{self.dataset.name}.json"
         self.catalog_changes = CatalogChanges(changes)
         for product in self.catalog_changes.upserts.values():
@@ -154,6 +157,66 @@ class Runtime:
             return None
         return Assignment(experiment, unit, experiment.assign(unit))
 
+    def _check_model_versions(self) -> None:
+        """A variant's model version must exist with a hybrid model: refused at start, not at
+        the first request of that arm."""
+        from ranking.model_versions import versions_dir
+
+        where = self.settings.api.experiments_file or "experiments"
+        for experiment in self.experiments:
+            for name, variant in experiment.variants.items():
+                version = variant.model_version
+                if version is None:
+                    continue
+                folder = versions_dir(self.settings.home, self.dataset.name) / version
+                if not (folder / "hybrid").is_dir():
+                    raise ExperimentError(
+                        f"{where}: experiment {experiment.name!r} variant {name!r} field "
+                        f"model_version: no model version {version!r} with a hybrid model for "
+                        f"dataset "
+                        f"{self.dataset.name!r} (see `longtail models list`)"
+                    )
+
+    def variant(self, session: Session) -> tuple[ShoppingAgent, Assignment | None]:
+        """The agent a chat turn of this session uses: its experiment arm's, if any."""
+        assigned = self.experiment_for(session.user_id, session.session_id)
+        if assigned is None:
+            return self.agent, None
+        return self.variant_agent(assigned), assigned
+
+    def variant_agent(self, assigned: Assignment) -> ShoppingAgent:
+        """The agent with the arm's configuration and, if it names one, its model version."""
+        agent = self.agent_with(**assigned.experiment.agent_config(assigned.variant))
+        version = assigned.experiment.variants[assigned.variant].model_version
+        if version is not None:
+            agent.services = replace(agent.services, ranker=self.version_ranker(version))
+        return agent
+
+    def variant_ranker(self, assigned: Assignment | None) -> object:
+        """The ranker for an arm: its model version's, else the serving one."""
+        version = None
+        if assigned is not None:
+            version = assigned.experiment.variants[assigned.variant].model_version
+        return self.agent.services.ranker if version is None else self.version_ranker(version)
+
+    def version_ranker(self, version: str) -> object:
+        """The hybrid ranker of a model version, loaded once and ranked in this process (not
+        in ranking workers), over the serving retriever; retired products excluded."""
+        from longtail.feedback import load_trained_from
+        from ranking.hybrid_ranker import HybridRanker
+        from ranking.model_versions import versions_dir
+
+        with self._version_lock:
+            ranker = self._version_rankers.get(version)
+            if ranker is None:
+                folder = versions_dir(self.settings.home, self.dataset.name) / version
+                scorer = load_trained_from(folder, "hybrid", self.dataset)
+                search = self.agent.services.search
+                retriever = getattr(search, "inner", search)
+                ranker = HybridRanker(self.dataset, scorer, retriever)
+                self._version_rankers[version] = ranker
+        return RetiredExcluded(ranker, self.catalog_changes.retired)
+
     def experiment_report(self, experiment: Experiment) -> dict[str, object]:
         """Per-variant results from the event log (evaluation.experiment_stats)."""
         from evaluation.experiment_stats import summarize, unit_outcomes
@@ -205,6 +268,8 @@ class Runtime:
             )
             old, self.agent.services = self.agent.services, fresh
             self._models_seen = seen
+            with self._version_lock:  # built again over the fresh retriever
+                self._version_rankers.clear()
         close = getattr(old.ranker, "close", None)
         if close is not None:  # after the longest a ranking may take
             threading.Timer(api.rank_timeout_s * 2 + 1, close).start()

@@ -18,19 +18,21 @@ _END = object()
 
 
 def stream_turn(
-    agent: ShoppingAgent,
+    agent_for: Callable[[Session], ShoppingAgent],
     held: AbstractContextManager[Session],
     message: str,
     on_end: Callable[[], None] | None = None,
 ) -> Iterator[str | TurnResult]:
     """Text pieces as they pass the grounding check, then the TurnResult; a failed turn
     raises its exception from the iterator. `held` (Sessions.hold) gives the session under
-    its lock for the turn and keeps it after. `on_end` runs when the turn is over."""
+    its lock for the turn and keeps it after; `agent_for` picks the agent for that session
+    (its experiment arm's). `on_end` runs when the turn is over."""
     pieces: queue.Queue[object] = queue.Queue()
 
     def work() -> None:
         try:
             with held as session:
+                agent = agent_for(session)
                 pieces.put(agent.turn(session, message, on_token=pieces.put))
         except Exception as exc:  # re-raised in the consumer
             pieces.put(exc)

@@ -11,10 +11,11 @@ from typing import Any
 
 import gradio as gr
 
-from agent.agent import TurnResult
+from agent.agent import ShoppingAgent, TurnResult
+from agent.session import Session
 from agent.trace import Suggestion
 from api.clients import client_address
-from api.runtime import Runtime
+from api.runtime import Assignment, Runtime
 from api.schemas import clean_text
 from api.sessions import UnknownSession
 from api.streaming import stream_turn
@@ -79,7 +80,14 @@ def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
         answer = ""
         result: TurnResult | None = None
         held = rt.sessions.hold(session_id)
-        for piece in stream_turn(rt.agent, held, text, rt.turns.release):
+        arms: list[Assignment] = []  # the session's experiment arm, as on /v1/chat
+
+        def agent_for(session: Session) -> ShoppingAgent:
+            agent, assigned = rt.variant(session)
+            arms.extend([assigned] if assigned is not None else [])
+            return agent
+
+        for piece in stream_turn(agent_for, held, text, rt.turns.release):
             if isinstance(piece, str):
                 answer += piece
                 chat[-1] = {"role": "assistant", "content": answer}
@@ -87,6 +95,8 @@ def shopper_blocks(rt: Runtime, compact: bool = False) -> gr.Blocks:
             else:
                 result = piece
         assert result is not None
+        for assigned in arms:
+            assigned.show(rt.events, [s.item_id for s in result.suggestions])
         chat[-1] = {"role": "assistant", "content": result.answer}
         shown = [s.model_dump() for s in result.suggestions]
         cards = gr.Dataset(samples=card_samples(result.suggestions))
