@@ -80,7 +80,7 @@ class Runtime:
         self._tail = tail_mask(self.dataset.item_popularity())
         if not self.experiments and api.experiments_file is not None:
             self.experiments = load_experiments(api.experiments_file)
-        self._check_model_versions()
+        self.check_model_versions()
         changes = self.settings.home / "catalog-changes" / f"{self.dataset.name}.json"
         self.catalog_changes = CatalogChanges(changes)
         for product in self.catalog_changes.upserts.values():
@@ -157,7 +157,7 @@ class Runtime:
             return None
         return Assignment(experiment, unit, experiment.assign(unit))
 
-    def _check_model_versions(self) -> None:
+    def check_model_versions(self) -> None:
         """A variant's model version must exist with a hybrid model: refused at start, not at
         the first request of that arm."""
         from ranking.model_versions import versions_dir
@@ -202,6 +202,7 @@ class Runtime:
     def version_ranker(self, version: str) -> object:
         """The hybrid ranker of a model version, loaded once and ranked in this process (not
         in ranking workers), over the serving retriever; retired products excluded."""
+        from catalog.loading import load_dataset
         from longtail.feedback import load_trained_from
         from ranking.hybrid_ranker import HybridRanker
         from ranking.model_versions import versions_dir
@@ -210,7 +211,10 @@ class Runtime:
             ranker = self._version_rankers.get(version)
             if ranker is None:
                 folder = versions_dir(self.settings.home, self.dataset.name) / version
-                scorer = load_trained_from(folder, "hybrid", self.dataset)
+                # Checked against the dataset's files, as the serving model was at start:
+                # staff product changes alter this runtime's copy, not what was trained on.
+                trained_on = self.dataset if self.data_dir is None else load_dataset(self.data_dir)
+                scorer = load_trained_from(folder, "hybrid", trained_on)
                 search = self.agent.services.search
                 retriever = getattr(search, "inner", search)
                 ranker = HybridRanker(self.dataset, scorer, retriever)

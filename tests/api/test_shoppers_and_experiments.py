@@ -175,3 +175,41 @@ def test_staff_change_a_product_and_new_ids_are_refused_with_the_way_to_add_them
     assert new.status_code == 409 and "longtail train" in new.json()["detail"]
     blank = client.put(f"/v1/products/{item_ids[3]}", json={"title": " "}, headers=STAFF_HEADERS)
     assert blank.status_code == 422
+
+
+def _streamed_done(client: TestClient, body: dict[str, object]) -> dict[str, object]:
+    response = client.post("/v1/chat/stream", json=body)
+    assert response.status_code == 200, response.text
+    blocks = response.text.strip().split("\n\n")
+    kind, data = blocks[-1].split("\n", 1)
+    assert kind == "event: done", blocks[-1]
+    return json.loads(data.removeprefix("data: "))
+
+
+@pytest.mark.parametrize("path", ["/v1/chat", "/v1/chat/stream"])
+def test_chat_and_streamed_chat_serve_the_arm_and_log_its_exposures(
+    make_runtime: Callable[..., Runtime], tmp_path: Path, path: str
+) -> None:
+    experiments = tmp_path / "experiments.json"
+    experiments.write_text(json.dumps({"experiments": [EXPERIMENT]}))
+    rt = make_runtime(experiments_file=str(experiments), chat_burst=1000)
+    experiment = rt.experiments[0]
+    with TestClient(create_app(rt, screens=False)) as client:
+        for n in range(12):
+            body = {"message": "a dog bed", "user_id": f"chatter-{n}"}
+            if path.endswith("stream"):
+                done = _streamed_done(client, body)
+            else:
+                done = client.post(path, json=body).json()
+            arm = experiment.assign(f"chatter-{n}")
+            assert rt.agent.services.ranker.requests[-1].tail_knob == (
+                0.5 if arm == "tail" else 0.0
+            )
+            shown = [
+                (e.item_id, e.variant)
+                for e in rt.events.exposures("tail-knob")
+                if e.unit == f"chatter-{n}"
+            ]
+            assert done["suggestions"] and shown == [
+                (s["item_id"], arm) for s in done["suggestions"]
+            ]
