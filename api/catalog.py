@@ -39,7 +39,6 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
     assigned = rt.experiment_for(body.user_id, body.session_id)
     if body.tail_knob is not None:
         assigned = None  # the caller fixed the knob: not part of the experiment
-    # An arm's tail knob applies; an arm that leaves it unset keeps the ranker's default.
     tail_knob = body.tail_knob
     if assigned is not None:
         tail_knob = assigned.experiment.variants[assigned.variant].tail_knob

@@ -173,8 +173,7 @@ class Runtime:
                     raise ExperimentError(
                         f"{where}: experiment {experiment.name!r} variant {name!r} field "
                         f"model_version: no model version {version!r} with a hybrid model for "
-                        f"dataset "
-                        f"{self.dataset.name!r} (see `longtail models list`)"
+                        f"dataset {self.dataset.name!r} (see `longtail models list`)"
                     )
 
     def variant(self, session: Session) -> tuple[ShoppingAgent, Assignment | None]:

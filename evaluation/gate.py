@@ -9,8 +9,8 @@ refuse good versions at random; a damaged one drops far and clearly.
 Two slices, both held back from every part of the new version (ranking.event_training):
 each dataset user's newest interaction given the rest, and each event shopper's newest logged
 event given what came before. Not the validation pairs: the hybrid's combiner is fitted on
-them, so there a version with damaged collaborative components scored as well as a good one
-(its text signals fit those very targets) while it fell clearly on unseen ones. The events
+them, and there it re-fits around damaged components, so the damage looks smaller than on
+unseen targets (`python -m evaluation.gate_check`, docs/experiments.md). The events
 slice is judged only with at least `feedback.gate_min_queries` queries; the report says so
 when it is not.
 """

@@ -10,7 +10,7 @@ Two slices are held back from every part of the version (components, early stopp
 hybrid's combiner alike), for the promotion gate: each dataset user's newest interaction
 (the version trains on the rest and tunes on the one before it) and each event shopper's
 newest event. The dataset's validation pairs cannot judge a version: the hybrid's combiner is
-fitted on them, and on that slice it hides damaged components behind text signals.
+fitted on them, and there it re-fits around damaged components (docs/experiments.md).
 """
 
 from __future__ import annotations
