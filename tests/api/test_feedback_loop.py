@@ -144,6 +144,21 @@ def test_models_cli_lists_versions(served: tuple[Runtime, Dataset]) -> None:
     assert refused.returncode == 2 and "no model version 'v-nope'" in refused.stderr
 
 
+def test_train_with_events_cli_reports_both_gate_slices(served: tuple[Runtime, Dataset]) -> None:
+    rt, dataset = served
+    env = {**os.environ, "LONGTAIL_HOME": str(rt.settings.home)}
+    run = [sys.executable, "-m", "longtail", "train", "--with-events", "--data", str(rt.data_dir)]
+    run += ["--models", "cf", "--no-promote", "--json"]
+    trained = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout)
+    slices = report["gate"]["models"]["cf"]["slices"]
+    # Every demo shopper with 3+ interactions gives the gate its newest one, never trained on.
+    assert slices["recent_dataset"]["queries"] == sum(len(s) >= 3 for s in dataset.sequences())
+    assert slices["recent_dataset"]["judged"] and "recent_events" in slices
+    assert not report["promoted"]
+
+
 def test_a_changed_product_is_reembedded_and_a_retired_one_is_gone_at_once(
     served: tuple[Runtime, Dataset],
 ) -> None:
