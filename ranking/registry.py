@@ -130,11 +130,15 @@ def _cf(seed: int, **params: Any) -> Scorer:
     return CFScorer(seed=seed, **params)
 
 
+# The intent encoder searches its own hyper-parameters on validation (ranking/intent_search),
+# within this many seconds, before its final training with early stopping.
+INTENT_SEARCH = {"search_budget_s": 480.0}
 register(
     ScorerSpec(
         "intent",
         _intent,
         "attention-based intent encoder over the behaviour sequence (text-initialised items)",
+        grid=(INTENT_SEARCH,),
     )
 )
 register(
