@@ -292,8 +292,9 @@ def _search_section(result: Evaluation) -> list[str]:
             f"## Hyper-parameter search: {m.name} (validation split)",
             "",
             f"{len(m.search)} trials in {spent:.0f} s; each trained briefly and judged by "
-            "validation ndcg@10 on a seeded sample of validation pairs; the best (marked) was "
-            "then trained from scratch with early stopping on all validation pairs.",
+            "validation ndcg@10 on a seeded sample of validation pairs; the best (←) then "
+            f"trained on with early stopping on all validation pairs (best epoch "
+            f"{m.params.get('best_epoch')}).",
             "",
             _table(
                 ["#", *keys],

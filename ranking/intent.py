@@ -94,7 +94,7 @@ class IntentScorer(Scorer):
         weight_decay: float = 0.0,
         batch_size: int = 256,
         max_epochs: int = 60,
-        patience: int = 10,
+        patience: int = 5,
         message_rate: float = 0.2,
         logq: float = 0.0,
         category: bool = False,
@@ -185,10 +185,14 @@ class IntentScorer(Scorer):
         if cfg["search_budget_s"] > 0 and data.validation:
             from ranking.intent_search import search
 
-            chosen, self.search_trials = search(self, inputs, data.validation)
+            chosen, self.search_trials, run = search(self, inputs, data.validation)
             cfg.update(chosen)
-        run = self.start(inputs)
-        self.train_until_stopped(run, inputs, data.validation, cfg["max_epochs"], cfg["patience"])
+            # Its best so far was judged on a sample of the validation pairs: start afresh.
+            run.best, run.best_state = -1.0, None
+        else:
+            run = self.start(inputs)
+        remaining = cfg["max_epochs"] - run.epochs
+        self.train_until_stopped(run, inputs, data.validation, remaining, cfg["patience"])
         self.finish(run)
         return self
 

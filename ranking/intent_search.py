@@ -6,8 +6,8 @@ model on another domain), so each dataset gets its own choice, made on its valid
 split only: the search sees `TrainingData.validation`, never a test target. The first
 configuration tried is the scorer's own; the others are drawn without repetition from
 `SPACE` by the scorer's seed. Every trial trains for `search_epochs` epochs with early
-stopping on a seeded sample of the validation pairs; the best configuration is then
-trained from scratch with the full early stopping.
+stopping on a seeded sample of the validation pairs; the best trial's network then trains
+on with the full early stopping (on all validation pairs), which saves retraining it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ranking.intent import IntentScorer, TrainingInputs
+    from ranking.intent import IntentScorer, TrainingInputs, TrainingRun
 
 # What the search may change; values span the usual SASRec settings and this model's extras
 # (id shrinkage, message augmentation, logit adjustment, category vectors).
@@ -39,10 +39,11 @@ SEARCH_VALIDATION = 3000  # validation pairs a trial is judged on (a seeded samp
 
 def search(
     scorer: IntentScorer, inputs: TrainingInputs, validation: list[tuple[np.ndarray, int]]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(chosen values, one record per trial). A trial starts only while the time spent plus
-    the slowest trial so far fits in `search_budget_s` (the first always runs), and at most
-    `search_trials` run."""
+) -> tuple[dict[str, Any], list[dict[str, Any]], TrainingRun]:
+    """(chosen values, one record per trial, the best trial's run to continue).
+
+    A trial starts only while the time spent plus the slowest trial so far fits in
+    `search_budget_s` (the first always runs), and at most `search_trials` run."""
     cfg = scorer.config
     original = {key: cfg[key] for key in SPACE}
     rng = np.random.default_rng(cfg["seed"])
@@ -53,6 +54,7 @@ def search(
     started = time.perf_counter()
     trials: list[dict[str, Any]] = []
     slowest = 0.0
+    best_run: TrainingRun | None = None
     for params in candidates(original, rng, cfg["search_trials"]):
         spent = time.perf_counter() - started
         if trials and spent + slowest > budget:
@@ -65,18 +67,21 @@ def search(
         )
         seconds = time.perf_counter() - began
         slowest = max(slowest, seconds)
+        if best_run is None or value > best_run.best:
+            best_run = run
         trials.append(
             {
                 **params,
-                "valid_ndcg@10": round(value, 6),
+                "valid_ndcg@10": round(float(value), 6),
                 "epoch": run.best_epoch,
                 "seconds": round(seconds, 1),
             }
         )
     cfg.update(original)
     scorer.history_log.clear()
+    assert best_run is not None  # the first trial always runs
     best = max(trials, key=lambda t: t["valid_ndcg@10"])  # the first of equals
-    return {key: best[key] for key in SPACE}, trials
+    return {key: best[key] for key in SPACE}, trials, best_run
 
 
 def candidates(first: dict[str, Any], rng: np.random.Generator, count: int) -> list[dict[str, Any]]:
