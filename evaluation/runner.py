@@ -170,9 +170,8 @@ def evaluate_model(
     lists = top_k(scorer, [q.history for q in split.test], max(KS), desc=f"{spec.name} test")
     seconds = time.perf_counter() - started
     search = list(getattr(scorer, "search_trials", []))
-    if search:  # the model searched its own hyper-parameters: report what it chose
-        params = {**params, **{k: scorer.params()[k] for k in search[0] if k in scorer.params()}}
-        params["best_epoch"] = scorer.params().get("best_epoch")
+    if hasattr(scorer, "chosen_params"):  # it chose its own hyper-parameters: show them
+        params = {**params, **scorer.chosen_params()}
     shown = exposure(lists[:, : min(KS)], split.tail.shape[0])
     targets = [q.targets for q in split.test]
     by_group = {}

@@ -23,6 +23,9 @@ from catalog.models import EVENTS, Product
 from ranking.intent_network import MESSAGE_KIND, PAD, START_KIND, IntentNetwork
 from ranking.scorer import Scorer, ScorerError, TrainingData
 
+# Options an ablation switches on the searched configuration (registry: intent-ablate-*).
+ABLATIONS = {"logq": lambda v: 0.0 if v else 0.5, "category": lambda v: not v}
+
 
 def short_query(product: Product) -> str:
     """A query-like text for a product: its type and a feature, or the first title words."""
@@ -101,6 +104,7 @@ class IntentScorer(Scorer):
         search_budget_s: float = 0.0,
         search_epochs: int = 4,
         search_trials: int = 24,
+        ablate: str = "",
         best_epoch: int = 0,  # recorded by fit(): the validation-best epoch
         default_event: int = EVENTS.index("purchase"),
         seed: int = 7,
@@ -127,6 +131,7 @@ class IntentScorer(Scorer):
             "search_budget_s": search_budget_s,
             "search_epochs": search_epochs,
             "search_trials": search_trials,
+            "ablate": ablate,
             "best_epoch": best_epoch,
             "default_event": default_event,
             "seed": seed,
@@ -182,6 +187,8 @@ class IntentScorer(Scorer):
             categories=category_codes(data.products),
             sequences=[(s, e) for s, e in zip(data.sequences, events, strict=True) if len(s) >= 2],
         )
+        if cfg["ablate"]:
+            cfg.update(self._ablated(data))
         if cfg["search_budget_s"] > 0 and data.validation:
             from ranking.intent_search import search
 
@@ -195,6 +202,28 @@ class IntentScorer(Scorer):
         self.train_until_stopped(run, inputs, data.validation, remaining, cfg["patience"])
         self.finish(run)
         return self
+
+    def _ablated(self, data: TrainingData) -> dict[str, Any]:
+        """The searched encoder's choices on this data with option `ablate` switched
+        (logq on ↔ off, category vectors on ↔ off), trained without a search of its own."""
+        from ranking import registry
+        from ranking.fitted import fit_once
+        from ranking.intent_search import SPACE
+
+        name = self.config["ablate"]
+        if name not in ABLATIONS:
+            raise ScorerError(f"intent: cannot ablate {name!r}; known: {', '.join(ABLATIONS)}")
+        searched = fit_once("intent", registry.get("intent").grid[0], data, self.config["seed"])
+        chosen = {key: searched.params()[key] for key in SPACE}
+        chosen[name] = ABLATIONS[name](chosen[name])
+        return {**chosen, "search_budget_s": 0.0}
+
+    def chosen_params(self) -> dict[str, Any]:
+        """What a report should show: the searched (or ablated) values and the best epoch."""
+        from ranking.intent_search import SPACE
+
+        keys = [*SPACE, "best_epoch"] if self.search_trials or self.config["ablate"] else []
+        return {key: self.config[key] for key in keys}
 
     def start(self, inputs: TrainingInputs) -> TrainingRun:
         """A fresh network, optimizer and random stream under the current config."""

@@ -124,6 +124,17 @@ def _intent(seed: int, **params: Any) -> Scorer:
     return IntentScorer(seed=seed, **params)
 
 
+for _option, _what in (("logq", "logit adjustment"), ("category", "category vectors")):
+    register(
+        ScorerSpec(
+            f"intent-ablate-{_option}",
+            _intent,
+            f"the searched intent encoder with its {_what} switched (ablation)",
+            grid=({"ablate": _option},),
+        )
+    )
+
+
 def _cf(seed: int, **params: Any) -> Scorer:
     from ranking.cf import CFScorer
 
