@@ -86,6 +86,11 @@ class IntentNetwork(nn.Module):
             nn.init.zeros_(self.categories.weight)
         self.kinds = nn.Embedding(len(EVENTS) + 2, hidden)
         self.positions = nn.Embedding(max_len + 2, hidden)
+        # Small, as in GPT/BERT: at torch's default N(0, 1) these vectors are several times
+        # larger than the projected text and swamp the items' signal at the start (measured
+        # on Office validation: NDCG@10 0.039 after one epoch instead of 0.019).
+        nn.init.normal_(self.kinds.weight, std=0.02)
+        nn.init.normal_(self.positions.weight, std=0.02)
         self.blocks = nn.ModuleList(Block(hidden, heads, dropout) for _ in range(blocks))
         self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(dropout)
