@@ -41,9 +41,75 @@ def metrics_document(result: Evaluation) -> dict[str, Any]:
             for p in result.sweep
         ],
         "targets": target_rows(result),
+        "acceptance": acceptance_rows(result),
         "weights": {m.name: m.weights for m in result.models if m.weights},
+        "search": {m.name: m.search for m in result.models if m.search},
+        "tail_knob_choice": result.knob,
+        "run": {
+            "seconds": round(result.seconds, 1),
+            "peak_memory_mb": round(result.peak_memory_mb, 1),
+        },
         "notes": result.notes,
     }
+
+
+CLASSIC = ("pop", "itemknn", "als", "content")  # the classic baselines of the acceptance checks
+SINGLE = (*CLASSIC, "intent", "cf")  # single models, against which fusion must pay off
+KNOB_ZERO = "hybrid-no-tail-rerank"  # the hybrid at knob 0
+
+
+def acceptance_rows(result: Evaluation) -> list[dict[str, Any]]:
+    """The ranking issue's checks that one run can decide, each with its numbers.
+
+    Each row: what is checked, our value, the bar it must reach, and whether it does.
+    A check whose models were not run is left out.
+    """
+    models = {m.name: m.metrics for m in result.models}
+    rows: list[dict[str, Any]] = []
+
+    def check(label: str, value: float, bar: float, strict: bool = False) -> None:
+        met = value > bar if strict else value >= bar
+        rows.append(
+            {"check": label, "value": round(value, 6), "bar": round(bar, 6), "met": bool(met)}
+        )
+
+    def best(names: tuple[str, ...], metric: str) -> tuple[str, float]:
+        present = [n for n in names if n in models]
+        top = max(present, key=lambda n: models[n][metric])
+        return top, models[top][metric]
+
+    trio = ("itemknn", "als", "content")
+    if "intent" in models and all(n in models for n in trio):
+        for metric in ("recall@10", "ndcg@10"):
+            name, bar = best(trio, metric)
+            check(
+                f"intent {metric} ≥ best of itemknn/als/content ({name})",
+                models["intent"][metric],
+                bar,
+            )
+        name, bar = best(("itemknn", "als"), "tail_recall@10")
+        check(
+            f"intent tail_recall@10 > itemknn and als ({name})",
+            models["intent"]["tail_recall@10"],
+            bar,
+            strict=True,
+        )
+    if KNOB_ZERO in models and any(n in models for n in SINGLE):
+        name, bar = best(SINGLE, "recall@10")
+        check(
+            f"knob-0 hybrid recall@10 ≥ 1.10 × best single model ({name})",
+            models[KNOB_ZERO]["recall@10"],
+            1.10 * bar,
+        )
+    if "hybrid" in models and any(n in models for n in CLASSIC):
+        for metric, factor in (("recall@10", 1.12), ("ndcg@10", 1.0), ("tail_recall@10", 1.3)):
+            name, bar = best(CLASSIC, metric)
+            check(
+                f"default-knob hybrid {metric} ≥ {factor:g} × best classic ({name})",
+                models["hybrid"][metric],
+                factor * bar,
+            )
+    return rows
 
 
 # The hybrid ranker's targets against the best baseline of the same run (issue: reproduce
@@ -137,12 +203,16 @@ def render_report(result: Evaluation, plots: dict[str, str]) -> str:
                 ],
             ),
         ]
+    lines += _run_section(result)
+    lines += _acceptance_section(result)
     lines += _targets_section(result)
+    lines += _knob_section(result)
     lines += _sweep_section(result)
     lines += _group_section(result)
     lines += _weights_section(result)
     if result.notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in result.notes]
+    lines += _search_section(result)
     lines += ["", "## Tuning (validation split)", ""]
     for m in result.models:
         chosen = _params(m.params) or "no hyper-parameters"
@@ -156,6 +226,93 @@ def render_report(result: Evaluation, plots: dict[str, str]) -> str:
         lines += ["", "## Plots", ""]
         lines += [f"![{title}]({file})" for title, file in plots.items()]
     return "\n".join(lines) + "\n"
+
+
+def _run_section(result: Evaluation) -> list[str]:
+    if not result.seconds:
+        return []
+    return [
+        "",
+        f"Whole run: {result.seconds / 60:.1f} minutes wall clock, peak resident memory "
+        f"{result.peak_memory_mb / 1024:.2f} GiB (one process; per-model seconds above).",
+    ]
+
+
+def _acceptance_section(result: Evaluation) -> list[str]:
+    rows = acceptance_rows(result)
+    if not rows:
+        return []
+    return [
+        "",
+        "## Acceptance checks (issue 16)",
+        "",
+        _table(
+            ["check", "value", "bar", "verdict"],
+            [
+                [
+                    r["check"],
+                    f"{r['value']:.4f}",
+                    f"{r['bar']:.4f}",
+                    "met" if r["met"] else "missed",
+                ]
+                for r in rows
+            ],
+        ),
+    ]
+
+
+def _knob_section(result: Evaluation) -> list[str]:
+    if not result.knob:
+        return []
+    sweep = result.knob["validation"]
+    return [
+        "",
+        "## Default tail knob (chosen on validation)",
+        "",
+        f"Rule: {result.knob['rule']}. Chosen: **{result.knob['chosen']:g}** "
+        "(saved with the model; requests may set their own).",
+        "",
+        _table(
+            ["tail_knob", "validation recall@10", "validation tail_recall@10"],
+            [
+                [f"{p['tail_knob']:g}", f"{p['recall@10']:.4f}", f"{p['tail_recall@10']:.4f}"]
+                for p in sweep
+            ],
+        ),
+    ]
+
+
+def _search_section(result: Evaluation) -> list[str]:
+    lines: list[str] = []
+    for m in (m for m in result.models if m.search):
+        keys = list(m.search[0])
+        spent = sum(t["seconds"] for t in m.search)
+        lines += [
+            "",
+            f"## Hyper-parameter search: {m.name} (validation split)",
+            "",
+            f"{len(m.search)} trials in {spent:.0f} s; each trained briefly and judged by "
+            "validation ndcg@10 on a seeded sample of validation pairs; the best (←) then "
+            f"trained on with early stopping on all validation pairs (best epoch "
+            f"{m.params.get('best_epoch')}).",
+            "",
+            _table(
+                ["#", *keys],
+                [
+                    [
+                        str(i + 1) + (" ←" if _chosen(t, m.params) else ""),
+                        *(f"{t[k]:g}" if isinstance(t[k], float) else str(t[k]) for k in keys),
+                    ]
+                    for i, t in enumerate(m.search)
+                ],
+            ),
+        ]
+    return lines
+
+
+def _chosen(trial: dict[str, Any], params: dict[str, Any]) -> bool:
+    skip = ("valid_ndcg@10", "epoch", "seconds")
+    return all(params.get(k) == v for k, v in trial.items() if k not in skip)
 
 
 def _targets_section(result: Evaluation) -> list[str]:

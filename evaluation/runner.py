@@ -8,6 +8,7 @@ time, no refit). Lists are full rankings over the catalog minus the query's hist
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ class ModelResult:
     baseline: bool
     groups: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> metrics
     weights: list[dict[str, Any]] = field(default_factory=list)  # a combiner's, if it has one
+    search: list[dict[str, Any]] = field(default_factory=list)  # its own validation search
 
 
 @dataclass
@@ -76,6 +78,9 @@ class Evaluation:
     group_queries: dict[str, int] = field(default_factory=dict)  # group -> test queries in it
     sweep: list[SweepPoint] = field(default_factory=list)  # the hybrid's tail-knob sweep
     notes: list[str] = field(default_factory=list)  # caveats the report must state
+    knob: dict[str, Any] = field(default_factory=dict)  # the default knob's validation choice
+    seconds: float = 0.0  # the whole run, wall clock
+    peak_memory_mb: float = 0.0  # the process's peak resident memory
 
 
 def top_k(
@@ -110,7 +115,23 @@ def tune(
     """Fit every grid candidate and keep the best on validation.
 
     A single candidate, or data without validation pairs, is fitted and kept untried.
+    A search is run once per (model, training data, seed): the hybrid ranker reuses the
+    baselines' choices for its components.
     """
+    key = (spec.name, seed, id(training))
+    hit = _TUNED.get(key)
+    if hit is not None and hit[0] is training:
+        return hit[1]
+    _TUNED[key] = (training, _tune(spec, training, seed))
+    return _TUNED[key][1]
+
+
+_TUNED: dict[tuple[str, int, int], tuple[TrainingData, tuple[Scorer, dict[str, Any], list]]] = {}
+
+
+def _tune(
+    spec: registry.ScorerSpec, training: TrainingData, seed: int
+) -> tuple[Scorer, dict[str, Any], list[Candidate]]:
     histories = [history for history, _ in training.validation]
     targets = [np.array([target]) for _, target in training.validation]
     if len(spec.grid) == 1 or not histories:
@@ -148,6 +169,9 @@ def evaluate_model(
         scorer.request_signals = request_signals
     lists = top_k(scorer, [q.history for q in split.test], max(KS), desc=f"{spec.name} test")
     seconds = time.perf_counter() - started
+    search = list(getattr(scorer, "search_trials", []))
+    if hasattr(scorer, "chosen_params"):  # it chose its own hyper-parameters: show them
+        params = {**params, **scorer.chosen_params()}
     shown = exposure(lists[:, : min(KS)], split.tail.shape[0])
     targets = [q.targets for q in split.test]
     by_group = {}
@@ -166,6 +190,7 @@ def evaluate_model(
         baseline=spec.baseline,
         groups=by_group,
         weights=scorer.describe() if hasattr(scorer, "describe") else [],
+        search=search,
     )
 
 
@@ -224,6 +249,7 @@ def run_evaluation(
     With `llm_users` > 0 the hybrid models also get LLM-generated candidates for that many
     seeded test users; `describe(history_titles)` is the LLM call (see llm_candidates).
     """
+    started = time.perf_counter()
     specs = [registry.get(name) for name in models]
     split = make_split(dataset, protocol)
     if users is not None:
@@ -273,7 +299,25 @@ def run_evaluation(
         result.models.append(evaluate_model(spec, split, seed, groups, signals))
     if "hybrid" in models:
         result.sweep = sweep_tail_knob(split, seed, request_signals=signals)
+        result.knob = knob_choice(split, seed)
+    result.seconds = time.perf_counter() - started
+    result.peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
     return result
+
+
+def knob_choice(split: Split, seed: int, name: str = "hybrid") -> dict[str, Any]:
+    """How the hybrid's default tail knob was chosen: the rule, its validation sweep, the pick."""
+    from ranking.hybrid import KNOB_RECALL_TOLERANCE
+
+    scorer = fit_once(name, registry.get(name).grid[0], split.training, seed)
+    return {
+        "rule": (
+            "the largest knob whose validation recall@10 is at least "
+            f"{1 - KNOB_RECALL_TOLERANCE:.0%} of knob 0's"
+        ),
+        "chosen": scorer.tail_knob,  # type: ignore[attr-defined]
+        "validation": scorer.knob_validation,  # type: ignore[attr-defined]
+    }
 
 
 def llm_signals(

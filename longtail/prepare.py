@@ -164,10 +164,12 @@ def train_models(
     results: dict[str, dict[str, Any]] = {}
     for spec in specs:
         params = dict(spec.grid[0])
+        # A capped (quick) training skips the intent encoder's hyper-parameter search.
+        quick = {"max_epochs": max_epochs, "search_budget_s": 0.0}
         if max_epochs and spec.name == "intent":
-            params["max_epochs"] = max_epochs
+            params.update(quick)
         if max_epochs and spec.name.startswith("hybrid"):
-            params["components"] = {"intent": {"max_epochs": max_epochs}}
+            params["components"] = {"intent": quick}
         started = time.perf_counter()
         err.print(f"training {spec.name} on {dataset.name} ({dataset.n_interactions} interactions)")
         # fit_once: the hybrid ranker reuses the intent encoder trained just before it.

@@ -31,23 +31,29 @@ from ranking.hybrid_features import (
     context_features,
     feature_tensor,
 )
+from ranking.registry import INTENT_SEARCH
 from ranking.request import SOURCES
 from ranking.scorer import Scorer, ScorerError, TrainingData
 from ranking.tail_rerank import DEFAULT_DUPLICATE_COSINE, suppress_duplicates, tail_order
 
-# The components, at the settings the baselines' validation search chose on Amazon Office
-# (docs/results/baselines): recency-weighted content profile, full-neighbour ItemKNN.
+# The components' settings without validation requests. With them, each component takes
+# what its own validation search (the registry grid, as `longtail eval` runs it) chooses on
+# this dataset; the intent encoder searches its hyper-parameters itself.
 COMPONENTS: dict[str, dict[str, Any]] = {
     "content": {"decay": 0.2},
-    "intent": {},
+    "intent": dict(INTENT_SEARCH),
     "itemknn": {"neighbours": 0, "shrink": 10.0},
     "als": {"factors": 256, "alpha": 10.0},
 }
 SIGNAL_OF = {"content": "semantic", "intent": "intent", "itemknn": "knn", "als": "als"}
 NEEDED = {"semantic": ("content",), "intent": ("intent",), "cf": ("itemknn", "als")}
-# Chosen from the Office sweep (docs/results/office): the setting where recall@10, ndcg@10
-# and tail_recall@10 all clear the targets against the best baseline. Requests may override.
-DEFAULT_TAIL_KNOB = 0.7
+# The default tail knob is chosen per dataset on the validation requests (`choose_tail_knob`):
+# the largest knob of KNOB_GRID whose validation recall@10 stays within KNOB_RECALL_TOLERANCE
+# of knob 0's. FALLBACK_TAIL_KNOB (mid-range: a tail item may pass up to ten head items)
+# applies only without validation requests. Requests may always set their own.
+KNOB_GRID = tuple(round(0.1 * i, 1) for i in range(11))
+KNOB_RECALL_TOLERANCE = 0.05
+FALLBACK_TAIL_KNOB = 0.5
 DEFAULT_DEPTH = 100
 KEEP = 50  # list positions that tail re-ranking and duplicate suppression work on
 BATCH = 128
@@ -71,7 +77,7 @@ class HybridScorer(Scorer):
     def __init__(
         self,
         sources: Sequence[str] = SOURCES,
-        tail_knob: float = DEFAULT_TAIL_KNOB,
+        tail_knob: float | None = None,
         depth: int = DEFAULT_DEPTH,
         duplicate_cosine: float = DEFAULT_DUPLICATE_COSINE,
         seed: int = 7,
@@ -80,10 +86,13 @@ class HybridScorer(Scorer):
         unknown = [s for s in sources if s not in SOURCES]
         if unknown:
             raise ScorerError(f"hybrid: unknown source {unknown[0]!r}; known: {SOURCES}")
-        if not 0.0 <= tail_knob <= 1.0:
+        if tail_knob is not None and not 0.0 <= tail_knob <= 1.0:
             raise ScorerError(f"hybrid: tail_knob must be within [0, 1], got {tail_knob}")
         self.sources = tuple(sources)
-        self.tail_knob = float(tail_knob)
+        # None: chosen on validation by fit(); params() then saves the chosen value.
+        self.choose_knob = tail_knob is None
+        self.tail_knob = FALLBACK_TAIL_KNOB if tail_knob is None else float(tail_knob)
+        self.knob_validation: list[dict[str, float]] = []  # the choice's sweep, by fit()
         self.depth = depth
         self.duplicate_cosine = duplicate_cosine
         self.seed = seed
@@ -133,15 +142,55 @@ class HybridScorer(Scorer):
     def fit(self, data: TrainingData) -> HybridScorer:
         self.n_items = data.n_items
         self._memo.clear()
-        self.components = {
-            name: fit_once(name, self.component_params[name], data, self.seed)
-            for name in self.component_names()
-        }
+        self.components = {name: self._fit_component(name, data) for name in self.component_names()}
         self.set_catalog(data)
         self.combiner = Combiner(self.active_features())
         if data.validation:
             self._fit_combiner(data.validation, data.validation_signals)
+            if self.choose_knob:
+                self.tail_knob, self.knob_validation = self.choose_tail_knob(data.validation)
         return self
+
+    def choose_tail_knob(
+        self, validation: list[tuple[np.ndarray, int]]
+    ) -> tuple[float, list[dict[str, float]]]:
+        """The largest knob whose validation recall@10 is at least (1 − tolerance) × that of
+        knob 0, and the validation sweep it was read from (recall and tail recall @10)."""
+        histories = [np.asarray(h) for h, _ in validation]
+        for start in range(0, len(histories), BATCH * 8):  # fills the memo; bounded memory
+            self._score(histories[start : start + BATCH * 8])
+        sweep = []
+        for knob in KNOB_GRID:
+            hits = tail_hits = 0
+            for history, (_, target) in zip(histories, validation, strict=True):
+                items, scores = self._memo[history.tobytes()]
+                top = items[self._order(items, scores, knob, 10)[:10]]
+                hit = bool((top == target).any())
+                hits += hit
+                tail_hits += hit and bool(self.tail[target])
+            tail_targets = max(int(self.tail[[t for _, t in validation]].sum()), 1)
+            sweep.append(
+                {
+                    "tail_knob": knob,
+                    "recall@10": hits / len(validation),
+                    "tail_recall@10": tail_hits / tail_targets,
+                }
+            )
+        floor = (1.0 - KNOB_RECALL_TOLERANCE) * sweep[0]["recall@10"]
+        chosen = max(p["tail_knob"] for p in sweep if p["recall@10"] >= floor)
+        return float(chosen), sweep
+
+    def _fit_component(self, name: str, data: TrainingData) -> Scorer:
+        """A component at its validation-chosen settings (unless a caller fixed them)."""
+        from ranking import registry
+
+        spec = registry.get(name)
+        if name in self.overrides or not data.validation or len(spec.grid) == 1:
+            return fit_once(name, self.component_params[name], data, self.seed)
+        from evaluation.runner import tune  # the search `longtail eval` runs, done once
+
+        scorer, self.component_params[name], _ = tune(spec, data, self.seed)
+        return scorer
 
     def set_catalog(self, data: TrainingData) -> None:
         """Context features and the tail set, from the catalog and training counts."""

@@ -23,6 +23,9 @@ from catalog.models import EVENTS, Product
 from ranking.intent_network import MESSAGE_KIND, PAD, START_KIND, IntentNetwork
 from ranking.scorer import Scorer, ScorerError, TrainingData
 
+# Options an ablation switches on the searched configuration (registry: intent-ablate-*).
+ABLATIONS = {"logq": lambda v: 0.0 if v else 0.5, "category": lambda v: not v}
+
 
 def short_query(product: Product) -> str:
     """A query-like text for a product: its type and a feature, or the first title words."""
@@ -34,6 +37,38 @@ def short_query(product: Product) -> str:
     if product.brand and product.title.startswith(product.brand):
         words = words[len(product.brand.split()) :]
     return " ".join(words[:5]) or product.title
+
+
+@dataclass
+class TrainingInputs:
+    """What every training run on one dataset shares (a search trains several)."""
+
+    text_vectors: np.ndarray
+    messages: torch.Tensor
+    counts: np.ndarray
+    categories: np.ndarray
+    sequences: list[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class TrainingRun:
+    """One network in training: its optimizer, random stream and best validation state."""
+
+    network: IntentNetwork
+    optimizer: torch.optim.Optimizer
+    rng: np.random.Generator
+    epochs: int = 0
+    best: float = -1.0
+    best_epoch: int = 0
+    best_state: dict[str, torch.Tensor] | None = None
+    stopped: bool = False
+
+
+def category_codes(products: Sequence[Product]) -> np.ndarray:
+    """Per item, an index of its category (0 = none), for the category embedding."""
+    names = sorted({p.category for p in products if p.category})
+    codes = {name: i + 1 for i, name in enumerate(names)}
+    return np.array([codes.get(p.category or "", 0) for p in products], dtype=np.int64)
 
 
 @dataclass
@@ -62,8 +97,15 @@ class IntentScorer(Scorer):
         weight_decay: float = 0.0,
         batch_size: int = 256,
         max_epochs: int = 60,
-        patience: int = 10,
+        patience: int = 5,
         message_rate: float = 0.2,
+        logq: float = 0.0,
+        category: bool = False,
+        search_budget_s: float = 0.0,
+        search_epochs: int = 4,
+        search_trials: int = 24,
+        ablate: str = "",
+        best_epoch: int = 0,  # recorded by fit(): the validation-best epoch
         default_event: int = EVENTS.index("purchase"),
         seed: int = 7,
         threads: int = 1,
@@ -84,6 +126,13 @@ class IntentScorer(Scorer):
             "max_epochs": max_epochs,
             "patience": patience,
             "message_rate": message_rate,
+            "logq": logq,
+            "category": category,
+            "search_budget_s": search_budget_s,
+            "search_epochs": search_epochs,
+            "search_trials": search_trials,
+            "ablate": ablate,
+            "best_epoch": best_epoch,
             "default_event": default_event,
             "seed": seed,
             "threads": threads,
@@ -93,6 +142,7 @@ class IntentScorer(Scorer):
         self.progress = progress
         self.network: IntentNetwork | None = None
         self.history_log: list[dict[str, float]] = []
+        self.search_trials: list[dict[str, Any]] = []  # the validation search, if one ran
 
     def params(self) -> dict[str, Any]:
         return dict(self.config)
@@ -117,51 +167,124 @@ class IntentScorer(Scorer):
         # One thread by default: on 2 shared cores torch's thread pool oversubscribes and
         # runs several times slower than a single thread (measured: 0.25 s vs 1-2 s a batch).
         torch.set_num_threads(cfg["threads"])
-        torch.manual_seed(cfg["seed"])
-        rng = np.random.default_rng(cfg["seed"])
         self.n_items = data.n_items
-        message_rate = cfg["message_rate"]
         if text_vectors is None:
             text_vectors = item_text_vectors(data.products, template=cfg["template"])
             message_vectors = cached_vectors(
                 [short_query(p) for p in data.products], SentenceTransformerEncoder(), _cache_dir()
             )
+        self._message_training = message_vectors is not None
         if message_vectors is None:
-            message_rate = 0.0
             message_vectors = np.zeros_like(text_vectors)
-        events = data.events or [np.full(len(s), cfg["default_event"]) for s in data.sequences]
         if data.events:
             counts = np.bincount(np.concatenate(data.events), minlength=len(EVENTS))
             cfg["default_event"] = int(counts.argmax())
-        self.network = self._build(text_vectors, data.item_counts())
-        sequences = [(s, e) for s, e in zip(data.sequences, events, strict=True) if len(s) >= 2]
+        events = data.events or [np.full(len(s), cfg["default_event"]) for s in data.sequences]
+        inputs = TrainingInputs(
+            text_vectors=np.asarray(text_vectors, dtype=np.float32),
+            messages=torch.from_numpy(np.asarray(message_vectors, dtype=np.float32)),
+            counts=data.item_counts(),
+            categories=category_codes(data.products),
+            sequences=[(s, e) for s, e in zip(data.sequences, events, strict=True) if len(s) >= 2],
+        )
+        if cfg["ablate"]:
+            cfg.update(self._ablated(data))
+        if cfg["search_budget_s"] > 0 and data.validation:
+            from ranking.intent_search import search
+
+            chosen, self.search_trials, run = search(self, inputs, data.validation)
+            cfg.update(chosen)
+            # Its best so far was judged on a sample of the validation pairs: start afresh.
+            run.best, run.best_state = -1.0, None
+        else:
+            run = self.start(inputs)
+        remaining = cfg["max_epochs"] - run.epochs
+        self.train_until_stopped(run, inputs, data.validation, remaining, cfg["patience"])
+        self.finish(run)
+        return self
+
+    def _ablated(self, data: TrainingData) -> dict[str, Any]:
+        """The searched encoder's choices on this data with option `ablate` switched
+        (logq on ↔ off, category vectors on ↔ off), trained without a search of its own."""
+        from ranking import registry
+        from ranking.fitted import fit_once
+        from ranking.intent_search import SPACE
+
+        name = self.config["ablate"]
+        if name not in ABLATIONS:
+            raise ScorerError(f"intent: cannot ablate {name!r}; known: {', '.join(ABLATIONS)}")
+        searched = fit_once("intent", registry.get("intent").grid[0], data, self.config["seed"])
+        chosen = {key: searched.params()[key] for key in SPACE}
+        chosen[name] = ABLATIONS[name](chosen[name])
+        return {**chosen, "search_budget_s": 0.0}
+
+    def chosen_params(self) -> dict[str, Any]:
+        """What a report should show: the searched (or ablated) values and the best epoch."""
+        from ranking.intent_search import SPACE
+
+        keys = [*SPACE, "best_epoch"] if self.search_trials or self.config["ablate"] else []
+        return {key: self.config[key] for key in keys}
+
+    def start(self, inputs: TrainingInputs) -> TrainingRun:
+        """A fresh network, optimizer and random stream under the current config."""
+        cfg = self.config
+        torch.manual_seed(cfg["seed"])
+        self.network = self._build(inputs.text_vectors, inputs.counts, inputs.categories)
         optimizer = torch.optim.Adam(
             self.network.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"]
         )
-        messages = torch.from_numpy(message_vectors).float()
-        best, best_state, waited = -1.0, None, 0
-        epochs = tqdm(range(cfg["max_epochs"]), desc="intent: training", disable=not self.progress)
-        for epoch in epochs:
-            loss = self._epoch(sequences, messages, optimizer, rng, message_rate)
-            quality = self._validation_ndcg(data.validation) if data.validation else -loss
-            self.history_log.append({"epoch": epoch, "loss": loss, "valid_ndcg@10": quality})
-            epochs.set_postfix(loss=f"{loss:.3f}", valid_ndcg10=f"{quality:.4f}")
-            # A tie keeps the later, longer-trained state but does not reset the patience.
-            waited = 0 if quality > best else waited + 1
-            if quality >= best:
-                best, best_state = quality, copy.deepcopy(self.network.state_dict())
-            if waited >= cfg["patience"]:
-                break
-        if best_state is not None:
-            self.network.load_state_dict(best_state)
-        self.network.eval()
-        return self
+        return TrainingRun(self.network, optimizer, np.random.default_rng(cfg["seed"]))
 
-    def _build(self, text_vectors: np.ndarray, counts: np.ndarray) -> IntentNetwork:
+    def train_until_stopped(
+        self,
+        run: TrainingRun,
+        inputs: TrainingInputs,
+        validation: list[tuple[np.ndarray, int]],
+        epochs: int,
+        patience: int,
+    ) -> float:
+        """Up to `epochs` more epochs, keeping the best state by validation NDCG@10;
+        stops after `patience` epochs without a gain. Returns the best value so far."""
+        cfg = self.config
+        self.network = run.network
+        message_rate = cfg["message_rate"] if self._message_training else 0.0
+        log_prior = torch.from_numpy(np.log((inputs.counts + 1.0) / (inputs.counts + 1.0).sum()))
+        bar = tqdm(range(epochs), desc="intent: training", disable=not self.progress)
+        waited = 0
+        for _ in bar:
+            loss = self._epoch(
+                inputs.sequences, inputs.messages, run, message_rate, log_prior.float()
+            )
+            quality = self._validation_ndcg(validation) if validation else -loss
+            run.epochs += 1
+            self.history_log.append({"epoch": run.epochs, "loss": loss, "valid_ndcg@10": quality})
+            bar.set_postfix(loss=f"{loss:.3f}", valid_ndcg10=f"{quality:.4f}")
+            # A tie keeps the later, longer-trained state but does not reset the patience.
+            waited = 0 if quality > run.best else waited + 1
+            if quality >= run.best:
+                run.best, run.best_epoch = quality, run.epochs
+                run.best_state = copy.deepcopy(self.network.state_dict())
+            if waited >= patience:
+                run.stopped = True
+                break
+        return run.best
+
+    def finish(self, run: TrainingRun) -> None:
+        """Keep the best validation state, record the epochs it took, switch to eval mode."""
+        assert self.network is not None
+        if run.best_state is not None:
+            self.network.load_state_dict(run.best_state)
+        self.config["best_epoch"] = run.best_epoch
+        self.network.eval()
+
+    def _build(
+        self, text_vectors: np.ndarray, counts: np.ndarray, categories: np.ndarray
+    ) -> IntentNetwork:
         cfg = self.config
         return IntentNetwork(
             torch.from_numpy(np.asarray(text_vectors, dtype=np.float32)),
             torch.from_numpy(np.asarray(counts, dtype=np.float32)),
+            torch.from_numpy(np.asarray(categories, dtype=np.int64)) if cfg["category"] else None,
             hidden=cfg["hidden"],
             heads=cfg["heads"],
             blocks=cfg["blocks"],
@@ -175,13 +298,17 @@ class IntentScorer(Scorer):
         self,
         sequences: list[tuple[np.ndarray, np.ndarray]],
         messages: torch.Tensor,
-        optimizer: torch.optim.Optimizer,
-        rng: np.random.Generator,
+        run: TrainingRun,
         message_rate: float,
+        log_prior: torch.Tensor,
     ) -> float:
+        """One pass; with `logq` > 0 the training logits get + logq × log(item prior)
+        (logit adjustment): popularity is explained by the prior during training, so the
+        scores served without it lean less on popularity, i.e. more towards the tail."""
         assert self.network is not None
         self.network.train()
         cfg = self.config
+        rng, optimizer = run.rng, run.optimizer
         order = rng.permutation(len(sequences))
         total, batches = 0.0, 0
         for start in range(0, len(order), cfg["batch_size"]):
@@ -194,6 +321,8 @@ class IntentScorer(Scorer):
             hidden, _ = self.network.encode(items, kinds, message_vectors)
             valid = targets != PAD
             logits = hidden[valid] @ self.network.item_table().T
+            if cfg["logq"]:
+                logits = logits + cfg["logq"] * log_prior
             loss = nn.functional.cross_entropy(logits, targets[valid])
             optimizer.zero_grad()
             loss.backward()
@@ -309,7 +438,8 @@ class IntentScorer(Scorer):
         # hand-off waits there (measured 370 ms instead of a few ms a request on 2 busy cores).
         torch.set_num_threads(self.config["threads"])
         text_vectors = state["net.text_vectors"]
-        self.network = self._build(text_vectors, state["net.item_counts"])
+        categories = state.get("net.item_categories", np.zeros(len(text_vectors), dtype=np.int64))
+        self.network = self._build(text_vectors, state["net.item_counts"], categories)
         self.network.load_state_dict(
             {k[4:]: torch.from_numpy(v) for k, v in state.items() if k.startswith("net.")}
         )

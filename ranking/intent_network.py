@@ -3,7 +3,8 @@
 A sequence is [START, item_1 … item_L, MESSAGE?], left-padded. Each item token is its
 product-text vector through a learned projection, plus a learned id embedding gated by the
 item's training count (count / (count + id_shrinkage)), so rare and never-seen items lean
-on their text and live in the same space as popular ones. Event type (view/cart/purchase/
+on their text and live in the same space as popular ones; optionally a learned category
+vector is added too. Event type (view/cart/purchase/
 rating) and a position (by default counted back from the newest token, as in SASRec's
 right-aligned window) are added. The output at the last real token is the intent vector;
 an item's score is the dot product with its representation.
@@ -52,6 +53,7 @@ class IntentNetwork(nn.Module):
         self,
         text_vectors: torch.Tensor,
         item_counts: torch.Tensor,
+        item_categories: torch.Tensor | None = None,
         hidden: int = 64,
         heads: int = 2,
         blocks: int = 2,
@@ -72,8 +74,23 @@ class IntentNetwork(nn.Module):
         self.message_projection = nn.Linear(text_dim, hidden)
         self.item_ids = nn.Embedding(text_vectors.shape[0], hidden)
         nn.init.zeros_(self.item_ids.weight)
+        # Optional: a learned vector per category, shared by its items, so a rare item
+        # borrows what its category's popular items taught (zero-initialised like ids).
+        self.item_categories: torch.Tensor | None
+        if item_categories is None:
+            self.item_categories = None
+            self.categories = None
+        else:
+            self.register_buffer("item_categories", item_categories.long())
+            self.categories = nn.Embedding(int(item_categories.max()) + 1, hidden)
+            nn.init.zeros_(self.categories.weight)
         self.kinds = nn.Embedding(len(EVENTS) + 2, hidden)
         self.positions = nn.Embedding(max_len + 2, hidden)
+        # Small, as in GPT/BERT: at torch's default N(0, 1) these vectors are several times
+        # larger than the projected text and swamp the items' signal at the start (measured
+        # on Office validation: NDCG@10 0.039 after one epoch instead of 0.019).
+        nn.init.normal_(self.kinds.weight, std=0.02)
+        nn.init.normal_(self.positions.weight, std=0.02)
         self.blocks = nn.ModuleList(Block(hidden, heads, dropout) for _ in range(blocks))
         self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(dropout)
@@ -89,6 +106,8 @@ class IntentNetwork(nn.Module):
             return self._table
         gate = (self.item_counts / (self.item_counts + self.id_shrinkage)).unsqueeze(1)
         table = self.text_projection(self.text_vectors) + gate * self.item_ids.weight
+        if self.categories is not None:
+            table = table + self.categories(self.item_categories)
         if not self.training and not torch.is_grad_enabled():
             self._table = table
         return table

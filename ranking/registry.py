@@ -124,17 +124,32 @@ def _intent(seed: int, **params: Any) -> Scorer:
     return IntentScorer(seed=seed, **params)
 
 
+for _option, _what in (("logq", "logit adjustment"), ("category", "category vectors")):
+    register(
+        ScorerSpec(
+            f"intent-ablate-{_option}",
+            _intent,
+            f"the searched intent encoder with its {_what} switched (ablation)",
+            grid=({"ablate": _option},),
+        )
+    )
+
+
 def _cf(seed: int, **params: Any) -> Scorer:
     from ranking.cf import CFScorer
 
     return CFScorer(seed=seed, **params)
 
 
+# The intent encoder searches its own hyper-parameters on validation (ranking/intent_search),
+# within this many seconds, before its final training with early stopping.
+INTENT_SEARCH = {"search_budget_s": 480.0}
 register(
     ScorerSpec(
         "intent",
         _intent,
         "attention-based intent encoder over the behaviour sequence (text-initialised items)",
+        grid=(INTENT_SEARCH,),
     )
 )
 register(

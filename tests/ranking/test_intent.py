@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from catalog.models import Product
+from ranking import registry
+from ranking.fitted import fit_once, forget
 from ranking.intent import IntentScorer, short_query
 from ranking.scorer import ScorerError, TrainingData
 from retrieval.encoders import SentenceTransformerEncoder
@@ -135,3 +137,16 @@ def test_short_query_drops_the_brand() -> None:
     assert short_query(product) == "78 Tri-Color Printer Cartridge"
     typed = Product(item_id="y", title="t", attributes={"type": "tent", "features": ["2-person"]})
     assert short_query(typed) == "2-person tent"
+
+
+def test_an_ablation_switches_one_searched_choice() -> None:
+    forget()
+    data = cycle_data()
+    searched = fit_once("intent", registry.get("intent").grid[0], data, 7)
+    name = "intent-ablate-category"
+    ablated = fit_once(name, registry.get(name).grid[0], data, 7)
+    chosen, switched = searched.chosen_params(), ablated.chosen_params()  # type: ignore[attr-defined]
+    assert switched["category"] is not chosen["category"]
+    rest = [k for k in chosen if k not in ("category", "best_epoch")]
+    assert [switched[k] for k in rest] == [chosen[k] for k in rest]
+    assert searched.search_trials and not ablated.search_trials  # type: ignore[attr-defined]
