@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 
 from agent.trace import Violation
+from agent.vocabulary import stems
 from catalog.models import Product
 
 _PRICE = re.compile(r"\$\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:dollars|usd|bucks)\b")
@@ -59,8 +60,11 @@ def prompt_echoes(text: str, instructions: Iterable[str], words: int = 6) -> lis
 class GroundingChecker:
     """Built once per catalog; `check` runs per answer in about a millisecond."""
 
-    def __init__(self, products: Iterable[Product]) -> None:
+    def __init__(self, products: Iterable[Product], kinds: Iterable[str] = ()) -> None:
         self.products = list(products)
+        # Product kinds of the catalog (stemmed phrases): "a laser printer that offers a
+        # fountain pen" names a kind the printer is not.
+        self.kinds = frozenset(kinds)
         self.titles = {_norm(p.title): p for p in self.products}
         self.by_brand: dict[str, list[tuple[str, Product]]] = {}
         for title, product in self.titles.items():
@@ -202,8 +206,8 @@ class GroundingChecker:
     ) -> list[Violation]:
         named = {p.item_id: p for _, p in mentions if p is not None}
         owners = list(named.values()) if len(named) == 1 else allowed
+        found = self._kinds(norm, next(iter(named.values()))) if len(named) == 1 else []
         texts = [_product_text(p) for p in owners] + ([said] if not mentions else [])
-        found = []
         padded = f" {norm} "
         for value in self.attributes:
             if f" {value} " in padded and not any(f" {value} " in t for t in texts):
@@ -216,6 +220,31 @@ class GroundingChecker:
                     )
                 )
                 padded = padded.replace(f" {value} ", " ")
+        return found
+
+    def _kinds(self, norm: str, product: Product) -> list[Violation]:
+        """Kinds the sentence attributes to the one product it names that its own text
+        does not have (pairs first: "fountain pen" is checked, not "pen" alone)."""
+        if not self.kinds:
+            return []
+        words = stems(norm)
+        have = set(stems(_product_text(product)))
+        found, covered = [], set()
+        for size in (2, 1):
+            for start in range(len(words) - size + 1):
+                span = set(range(start, start + size))
+                phrase = words[start : start + size]
+                if span & covered or " ".join(phrase) not in self.kinds:
+                    continue
+                covered |= span
+                if not set(phrase) <= have:
+                    found.append(
+                        Violation(
+                            kind="wrong_attribute",
+                            text=" ".join(phrase),
+                            detail=f"{product.title} is not a {' '.join(phrase)}",
+                        )
+                    )
         return found
 
     def repair(

@@ -56,6 +56,11 @@ _FOCUS_BRAND = re.compile(
 )
 _ANY_BRAND = re.compile(r"\bany brand\b")
 _ANY_PRICE = re.compile(r"\b(?:any price|no (?:price )?limit|price doesn't matter)\b")
+_COMPLEMENT = re.compile(
+    r"\b(?:go(?:es)?(?: well| nicely)? with|pairs? (?:well )?with|to go with|complements?|"
+    r"accessor(?:y|ies) for|what else (?:do|would|should|might) i (?:need|want|get)|"
+    r"need (?:for|with) (?:it|this|that)|bought (?:with|together)|use (?:it )?with)\b"
+)
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay|great|cool)\b[\s!.]*$")
 _STOP_WORDS = (
     "i im i'm me my a an the some any for to of in on with and or but please show find need "
@@ -64,7 +69,8 @@ _STOP_WORDS = (
     "one ones can you could would like buy good nice new not no instead from tell about brand "
     "brands fine hi hello hey thanks ok okay see give other others first second third fourth "
     "fifth last number item option options similar same again also just only too very really "
-    "do does "
+    "do does what goes go well with else pair pairs complement complements bought together "
+    "use help am so different another "
 )
 _STOP = frozenset(_STOP_WORDS.split())
 
@@ -77,6 +83,7 @@ class Reading:
     product_type: str = ""
     explicit: set[str] = field(default_factory=set)
     exclude_focus_brand: bool = False
+    complement: bool = False  # "what goes well with it": things bought with an item
     clear_brands: bool = False
     clear_prices: bool = False
     numbers: tuple[float, ...] = ()
@@ -90,12 +97,15 @@ def read_message(message: str, vocabulary: Vocabulary) -> Reading:
     reading.numbers = tuple(float(n) for n in _ANY_NUMBER.findall(text))
     _prices(text, reading)
     _brands(message, text, vocabulary, reading)
-    types = vocabulary.types_in(message)
-    if types:
-        reading.product_type = types[-1][1]
-        intent.category = vocabulary.types[reading.product_type]
-        reading.explicit |= {"category", "type"}
-    else:
+    reading.complement = bool(_COMPLEMENT.search(text))
+    kind = vocabulary.kind_in(message)
+    if kind:
+        reading.product_type = kind
+        reading.explicit.add("type")
+    if kind and vocabulary.typed:
+        intent.category = vocabulary.types[kind]
+        reading.explicit.add("category")
+    elif not vocabulary.coded_categories:
         categories = vocabulary.categories_in(message)
         if categories:
             intent.category = categories[-1][1]
@@ -156,6 +166,8 @@ def _brands(message: str, text: str, vocabulary: Vocabulary, reading: Reading) -
 
 def _action(text: str, reading: Reading) -> str:
     has_ref = reading.intent.ref is not None
+    if reading.complement:
+        return "complement"
     if has_ref and _DETAILS.search(text) and not _SIMILAR.search(text):
         return "details"
     if has_ref and _SIMILAR.search(text):

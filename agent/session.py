@@ -28,6 +28,9 @@ class Constraints:
     brands: tuple[str, ...] = ()
     exclude_brands: tuple[str, ...] = ()
     attributes: tuple[str, ...] = ()
+    # Soft preferences: ranked first, never filtered on (the shopper did not say them).
+    kinds: tuple[str, ...] = ()  # concrete kinds the LLM named for an indirect need
+    soft_category: str = ""  # the LLM's category guess
 
     def filters(self, exclude_ids: tuple[str, ...] = ()) -> dict[str, Any]:
         """The exact search filters (retrieval.filters.SearchFilters fields)."""
@@ -70,6 +73,8 @@ class Constraints:
             "brands": list(self.brands),
             "exclude_brands": list(self.exclude_brands),
             "attributes": list(self.attributes),
+            "kinds": list(self.kinds),
+            "soft_category": self.soft_category,
         }
 
 
@@ -103,7 +108,7 @@ class Session:
 
 @dataclass(frozen=True)
 class Plan:
-    """What the agent does this turn: `kind` is rank, similar or details."""
+    """What the agent does this turn: `kind` is rank, similar, complement or details."""
 
     kind: str
     constraints: Constraints
@@ -112,19 +117,30 @@ class Plan:
 
 
 def plan_turn(
-    session: Session, intent: Intent, reading: Reading, product: Any, max_price_step: float = 0.01
+    session: Session,
+    intent: Intent,
+    reading: Reading,
+    product: Any,
+    max_price_step: float = 0.01,
+    kind_of: Any = None,
 ) -> Plan:
     """Revise the session's constraints with the intent and choose the turn's plan.
 
-    `product` maps an item id to its Product (for "cheaper than #2", "like #1").
+    `product` maps an item id to its Product (for "cheaper than #2", "like #1"); `kind_of`
+    a Product to its kind (default: its `attributes.type`). A first message is always a new
+    request, so its words always reach the ranker.
     """
     current = session.constraints
     anchor = session.resolve_ref(intent.ref)
-    if intent.action == "details" and anchor is None and session.focus:
+    if intent.action in ("details", "complement") and anchor is None and session.focus:
         anchor = session.focus
     action = intent.action
+    if action == "complement" and anchor is None and session.last_shown:
+        anchor = session.last_shown[0]
     if action in ("details", "similar") and anchor is None:
         action = "more" if action == "similar" else "refine"
+    if action in ("refine", "more", "chat", "cheaper") and not current.query and intent.query:
+        action = "search"  # nothing is in force yet: this is the request
     new_topic = action == "search" and (
         (reading.product_type and reading.product_type != current.product_type)
         or (intent.category and intent.category != current.category)
@@ -155,8 +171,12 @@ def plan_turn(
     exclude = tuple(dict.fromkeys(session.shown))
     if action == "details" and anchor:
         return Plan("details", constraints, anchor, exclude)
+    if action == "complement":
+        # The kind named in "what ink goes with it" narrows the complements; the anchor
+        # (when none is in the session: the best match of the words) is what they go with.
+        return Plan("complement", constraints, anchor, exclude)
     if action == "similar" and anchor:
-        anchored = _like(product(anchor), constraints)
+        anchored = _like(product(anchor), constraints, kind_of)
         return Plan("similar", anchored, anchor, exclude)
     return Plan("rank", constraints, anchor if action == "cheaper" else None, exclude)
 
@@ -164,12 +184,20 @@ def plan_turn(
 def _revise(base: Constraints, intent: Intent, reading: Reading, new_topic: bool) -> Constraints:
     values = base
     if new_topic or (intent.query and reading.product_type):
-        values = replace(values, query=intent.query, product_type=reading.product_type)
-    elif intent.attributes:
-        extra = [a for a in intent.attributes if a not in values.query]
-        values = replace(values, query=" ".join([values.query, *extra]).strip())
+        values = replace(
+            values,
+            query=intent.query,
+            product_type=reading.product_type,
+            kinds=tuple(intent.products),
+        )
+    else:  # a refinement's own words join the request ("for a left-handed writer")
+        said = values.query.split()
+        extra = [w for w in [*intent.query.split(), *intent.attributes] if w not in said]
+        values = replace(values, query=" ".join([values.query, *extra]).strip()[:120])
     if intent.category:
         values = replace(values, category=intent.category)
+    if intent.soft_category or new_topic:
+        values = replace(values, soft_category=intent.soft_category)
     if reading.clear_prices:
         values = replace(values, min_price=None, max_price=None)
     if intent.max_price is not None:
@@ -202,14 +230,17 @@ def _revise(base: Constraints, intent: Intent, reading: Reading, new_topic: bool
     return values
 
 
-def _like(anchor: Product, constraints: Constraints) -> Constraints:
-    """Constraints for "more like #2": the anchor's type and category, the shopper's limits."""
-    kind = str(anchor.attributes.get("type") or "")
+def _like(anchor: Product, constraints: Constraints, kind_of: Any = None) -> Constraints:
+    """Constraints for "more like #2": the anchor's kind, the shopper's limits (and the
+    anchor's category where the catalog types its products)."""
+    typed = str(anchor.attributes.get("type") or "")
+    kind = typed or (kind_of(anchor) if kind_of is not None else "")
     features = anchor.attributes.get("features") or []
-    query = " ".join([str(features[0]), kind]) if features and kind else kind or anchor.title
+    query = " ".join([str(features[0]), kind]) if features and typed else typed or anchor.title
     return replace(
         constraints,
-        query=query,
+        query=query[:120],
         product_type=kind or constraints.product_type,
-        category=anchor.category or constraints.category,
+        category=(anchor.category or constraints.category) if typed else constraints.category,
+        kinds=(),
     )
