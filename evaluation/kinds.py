@@ -1,6 +1,7 @@
 """What kind of product an item is, in the catalog's own words, for simulated shoppers.
 
-A shopper who wants an item names its kind, not its title or brand. Where the catalog has a
+A shopper who wants an item names its kind, not its title or brand. Where the catalog states
+a product type (`attributes.type`, as the demo store does) that is the kind; where it has a
 category path ("Beauty > Makeup > Eyes > Mascara") the kind is its leaf. Where categories
 are codes (Amazon Office: "Office category 8"), the item text ends with the leaf category
 and the brand ("... 12-Pack Rollerball Pens Pilot"), so the kind is the longest ending
@@ -79,7 +80,13 @@ def _stem(word: str) -> str:
 
 def product_kinds(products: list[Product]) -> dict[str, str]:
     """item_id -> kind words ('' where the catalog's text gives none)."""
-    if any(PATH_SEPARATOR in p.category for p in products):
-        return {p.item_id: path_leaf(p.category) for p in products}
     shared = _endings(products)
-    return {p.item_id: _text_kind(p, shared) for p in products}
+    paths = any(PATH_SEPARATOR in p.category for p in products)
+    kinds = {}
+    for p in products:
+        stated = p.attributes.get("type")
+        if isinstance(stated, str) and stated:
+            kinds[p.item_id] = stated
+        else:
+            kinds[p.item_id] = path_leaf(p.category) if paths else _text_kind(p, shared)
+    return kinds
