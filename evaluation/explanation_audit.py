@@ -75,8 +75,11 @@ def _co_purchase(result: TurnResult, item_id: str) -> bool:
 
 
 def _names_one_of(text: str, products: list[Product]) -> bool:
-    named = text.strip().lower().rstrip(".")
-    return any(p.title.lower().startswith(named) or named in p.title.lower() for p in products)
+    """Every content word of the name is in one product's text (titles are often shortened)."""
+    named = request_words(text)
+    return bool(named) and any(
+        all(has_word(_product_text(p), [w]) for w in named) for p in products
+    )
 
 
 def explanation_violations(
