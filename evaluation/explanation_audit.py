@@ -91,6 +91,7 @@ def explanation_violations(
     query in force (a refinement keeps the earlier words)."""
     trace = result.trace
     wanted = request_words(f"{trace.message} {trace.constraints.get('query', '')}")
+    wanted -= request_words(" ".join(trace.constraints.get("exclude_brands", [])))  # "not X"
     known = [agent.product(i) for i in history if agent.dataset.has_item(i)]
     about = {
         str(v)
