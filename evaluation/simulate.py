@@ -36,6 +36,7 @@ from ranking.request import RankRequest
 MESSAGE_TEMPLATE = "I'm looking for {kind}"
 TEMPLATE_WORDS = frozenset({"i'm", "looking", "for"})
 CONDITIONS = ("history_and_message", "message_only", "history_only")
+REFERENCES = ("ranker_history_and_message", "ranker_message_only")
 K_SEEN, K_LIST = 3, 10
 
 
@@ -172,8 +173,10 @@ def simulate(
     shoppers: list[Shopper],
     progress: Callable[[Iterable[Shopper]], Iterable[Shopper]] = iter,
 ) -> dict[str, dict[str, Any]]:
-    """Score every shopper under the three conditions; one summary per condition."""
-    results = {name: ConditionResult() for name in CONDITIONS}
+    """Score every shopper under the three conditions, plus two references that send the
+    message to the hybrid ranker directly (what `/v1/recommend` does), which show how much
+    of the words the agent's understanding step loses; one summary per condition."""
+    results = {name: ConditionResult() for name in (*CONDITIONS, *REFERENCES)}
     agent.turn(agent.new_session(), "warm-up: a pen")  # loads the models once, untimed
     agent.gate.reset()
     for shopper in progress(shoppers):
@@ -184,13 +187,18 @@ def simulate(
             seconds = time.perf_counter() - started
             results[name].add([s.item_id for s in turn.suggestions], shopper, seconds)
             results[name].reduced += turn.reduced_mode
-        started = time.perf_counter()
-        ranked = agent.services.ranker.rank(
-            RankRequest(history=shopper.history, events=shopper.events, k=K_LIST)
-        )
-        results["history_only"].add(
-            [i.item_id for i in ranked.items], shopper, time.perf_counter() - started
-        )
+        for name, history, message in (
+            ("history_only", shopper.history, ""),
+            ("ranker_history_and_message", shopper.history, shopper.message),
+            ("ranker_message_only", (), shopper.message),
+        ):
+            events = shopper.events if history else ()
+            started = time.perf_counter()
+            ranked = agent.services.ranker.rank(
+                RankRequest(history=history, events=events, message=message, k=K_LIST)
+            )
+            seconds = time.perf_counter() - started
+            results[name].add([i.item_id for i in ranked.items], shopper, seconds)
     return {name: result.summary() for name, result in results.items()}
 
 

@@ -101,6 +101,7 @@ def eval_chat(
         err.print(f"{len(scripts)} conversations, {sum(len(s.turns) for s in scripts)} turns")
         report, records = evaluate(agent, scripts)
     report["set"] = set_name or str(folder)
+    report["data"] = str(data)
     report["mode"] = mode
     report["llm"] = "none" if llm_config is None else llm_config.base_url
     report["token_budget"] = {

@@ -32,8 +32,10 @@ def run_simulation(
     from agent.build import build_agent, open_services
     from catalog.loading import load_dataset
     from evaluation.simulate import (
+        CONDITIONS,
         K_LIST,
         MESSAGE_TEMPLATE,
+        REFERENCES,
         SimulationError,
         check_heldout,
         draw_shoppers,
@@ -75,7 +77,8 @@ def run_simulation(
         "message_template": MESSAGE_TEMPLATE,
         "mode": mode,
         "llm": "none" if llm_config is None else llm_config.base_url,
-        "conditions": conditions,
+        "conditions": {name: conditions[name] for name in CONDITIONS},
+        "references": {name: conditions[name] for name in REFERENCES},
         "hit@10_ratio": ratios(conditions),
         "examples": [
             {"user": s.user_id, "message": s.message, "target": s.target} for s in shoppers[:5]

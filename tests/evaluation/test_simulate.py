@@ -121,5 +121,6 @@ def test_simulate_json_contract(tmp_path: Path, isolated_home: Path) -> None:
         assert {"hit@3", "hit@10", "tail_hit@3", "tail_hit@10", "latency_p50_s"} <= set(result)
         assert 0 <= result["hit@3"] <= result["hit@10"] <= 1 and result["shoppers"] == 6
     assert conditions["history_and_message"]["reduced_mode_turns"] == 6
+    assert set(report["references"]) == {"ranker_history_and_message", "ranker_message_only"}
     assert set(report["hit@10_ratio"]) == {"vs_message_only", "vs_history_only"}
     assert all(e["message"].startswith("I'm looking for ") for e in report["examples"])
