@@ -169,10 +169,10 @@ class ShoppingAgent:
         threshold = self.vocabulary.similarity_threshold
         if plan.kind != "rank" or plan.constraints.product_type or plan.constraints.kinds:
             return False
-        if threshold is None or not retrieved.items or not understanding.intent.query:
+        if threshold is None or not retrieved.items or not understanding.new_request:
             return False
         top = retrieved.items[: self.config.k]
-        request = understanding.intent.query
+        request = " ".join(self.vocabulary.head_words(understanding.message))
         if any(shared_words(request, self.product(i.item_id), self.vocabulary) for i in top):
             return False
         similarities = [i.message_similarity for i in top if i.message_similarity is not None]

@@ -87,6 +87,8 @@ class Answerer:
             threshold=vocabulary.similarity_threshold,
             anchor=retrieved.anchor,
             together=retrieved.together,
+            refused=(*plan.constraints.exclude_brands, *plan.constraints.exclude_words),
+            anchor_name=self._name(retrieved.anchor),
         )
         suggestions = []
         for item in retrieved.items[: self.config.k]:
@@ -101,6 +103,13 @@ class Answerer:
             )
             suggestions.append(_suggestion(product, tail=item.tail, explanation=text))
         return suggestions
+
+    def _name(self, item_id: str | None) -> str:
+        """ "the label maker": the item by its kind, short and in the shopper's words."""
+        if item_id is None:
+            return ""
+        kind = self.understander.vocabulary.kind_of(self.product(item_id))
+        return f"the {kind}" if kind else ""
 
     def _title_for(self, item_id: str, toolbox: Toolbox) -> str:
         product = self.product(item_id)
@@ -267,5 +276,20 @@ def _template_intro(
     if plan.kind == "complement":
         return f"Here are {len(suggestions)} things shoppers bought together with it:"
     if plan.kind == "similar":
-        return f"Here are {len(suggestions)} more like the one you picked ({wanted}):"
-    return f"Here are {len(suggestions)} suggestions for {wanted}:"
+        return f"Here are {len(suggestions)} more like the one you picked:"
+    return f"Here are {len(suggestions)} suggestions for {_headline(plan, suggestions)}:"
+
+
+def _headline(plan: Plan, suggestions: list[Suggestion]) -> str:
+    """What the list is, in words every suggestion bears out: the kind asked for and the
+    price limits, not the shopper's raw words (which may be an injection)."""
+    constraints = plan.constraints
+    kind = constraints.product_type
+    parts = [kind if kind else "your request"]
+    if constraints.min_price is not None and constraints.max_price is not None:
+        parts.append(f"between ${constraints.min_price:g} and ${constraints.max_price:g}")
+    elif constraints.max_price is not None:
+        parts.append(f"under ${constraints.max_price:g}")
+    elif constraints.min_price is not None:
+        parts.append(f"over ${constraints.min_price:g}")
+    return ", ".join(parts)

@@ -61,6 +61,8 @@ class Evidence:
     threshold: float | None = None
     anchor: str | None = None
     together: dict[str, int] = field(default_factory=dict)
+    refused: tuple[str, ...] = ()  # brands and names the shopper refused
+    anchor_name: str = ""  # how the complement's item is named ("the label maker")
 
 
 def matched_constraints(
@@ -72,7 +74,7 @@ def matched_constraints(
     typed = str(product.attributes.get("type") or "")
     if kind and vocabulary is not None and not vocabulary.typed:
         if vocabulary.matches(product, kind):
-            met.append(f"is a {kind_words(kind, product)}")
+            met.append(f"is a {kind}")
     elif kind and typed.lower() == kind.lower():
         met.append(f"is a {typed}")
     elif constraints.category and product.category == constraints.category:
@@ -94,19 +96,18 @@ def matched_constraints(
     return met
 
 
-def kind_words(kind: str, product: Product) -> str:
-    """The kind as the product's own text spells it ("pens" -> "pen" where the title says
-    "Pen"): the request's words, never a claim the title does not back."""
-    wanted = kind.split()
-    spelled = {stem(t): t for t in tokens(f"{product.title} {product.category}")}
-    return " ".join(spelled.get(stem(w), w) for w in wanted)
-
-
-def shared_words(request: str, product: Product, vocabulary: Vocabulary) -> list[str]:
-    """Words of the request that the product's title or category has (plural-blind)."""
+def shared_words(
+    request: str, product: Product, vocabulary: Vocabulary, refused: tuple[str, ...] = ()
+) -> list[str]:
+    """Words of the request that the product's title or category has (plural-blind); not
+    refused names, nor another brand's name (quoting "sharp" would name the brand Sharp)."""
     have = {stem(t) for t in tokens(f"{product.title} {product.category}")}
+    skip = {t for name in refused for t in tokens(name)}
+    own = set(tokens(product.brand))
     words = []
     for word in vocabulary.content_words(request):
+        if word in skip or (vocabulary.brand(word) and word not in own):
+            continue
         if stem(word) in have and word not in words:
             words.append(word)
     return words
@@ -153,7 +154,8 @@ def _why(
     """The one sentence of evidence for why it is here, strongest first."""
     if evidence is not None and item.item_id in evidence.together and evidence.anchor:
         shoppers = evidence.together[item.item_id]
-        with_what = title_of(evidence.anchor)
+        title_of(evidence.anchor)  # it is named: it counts as shown this turn
+        with_what = evidence.anchor_name or title_of(evidence.anchor)
         if shoppers:
             plural = "s" if shoppers != 1 else ""
             return f"Bought together with {with_what} by {shoppers} shopper{plural}"
@@ -174,7 +176,7 @@ def _why(
         and similarity is not None
         and similarity >= evidence.threshold
     )
-    words = shared_words(evidence.request, product, evidence.vocabulary)
+    words = shared_words(evidence.request, product, evidence.vocabulary, evidence.refused)
     if words:
         quoted = " and ".join(f'"{w}"' for w in words[:3])
         also = "; it is close to what you described" if close else ""

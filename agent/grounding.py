@@ -22,6 +22,7 @@ from catalog.models import Product
 
 _PRICE = re.compile(r"\$\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:dollars|usd|bucks)\b")
 _REF = re.compile(r"#\s?(\d{1,2})\b")
+MIN_TITLE_WORDS = 3
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _STOPS = re.compile(r"[,.;:!?()\n]")
 _LIMIT_BEFORE = re.compile(
@@ -67,9 +68,10 @@ class GroundingChecker:
         self.kinds = frozenset(kinds)
         self.titles = {_norm(p.title): p for p in self.products}
         self.by_brand: dict[str, list[tuple[str, Product]]] = {}
-        for title, product in self.titles.items():
+        for product in self.products:  # every product: two listings may share a title
             if product.brand:
-                self.by_brand.setdefault(product.brand.lower(), []).append((title, product))
+                entry = (_norm(product.title), product)
+                self.by_brand.setdefault(product.brand.lower(), []).append(entry)
         self.attributes = sorted(
             {_norm(str(v)) for p in self.products for v in _attribute_values(p)} - {""},
             key=len,
@@ -117,6 +119,7 @@ class GroundingChecker:
         allowed_brands = {p.brand.lower() for p in allowed if p.brand}
         mentions: list[tuple[int, Product | None]] = []  # position in `low`, product named
         reported: set[str] = set()
+        shown_titles = [f" {_norm(p.title)} " for p in allowed]
 
         def unknown(text: str, detail: str) -> None:
             found.append(Violation(kind="unknown_product", text=text, detail=detail))
@@ -126,7 +129,8 @@ class GroundingChecker:
             rest = _norm(low[match.start() :])
             whole = [p for t, p in self.by_brand[brand] if rest.startswith(t)]
             if whole:
-                product = max(whole, key=lambda p: len(p.title))
+                shown = [p for p in whole if p.item_id in allowed_ids]  # duplicate titles
+                product = max(shown or whole, key=lambda p: len(p.title))
                 mentions.append((match.start(), product))
                 if product.item_id not in allowed_ids:
                     reported.add(product.item_id)
@@ -141,12 +145,19 @@ class GroundingChecker:
             elif brand in allowed_brands:
                 same = [p for p in allowed if p.brand.lower() == brand]
                 mentions.append((match.start(), same[0] if len(same) == 1 else None))
+            elif any(f" {brand} " in t for t in shown_titles):
+                continue  # a word of a shown title ("Pentel Sharp pencil"), not a brand named
             elif not (brand in refused and _NEGATED.search(low[: match.start()])):
                 unknown(brand, f"no product returned this turn is from {brand!r}")
         norm = _norm(sentence)
+        padded = f" {norm} "
         for title, product in self.titles.items():
             fresh = product.item_id not in allowed_ids and product.item_id not in reported
-            if fresh and title in norm:
+            # A two-word title ("Mouse Pads") is a kind, not the name of one product.
+            inside = any(f" {title} " in t for t in shown_titles)  # part of a shown title
+            if fresh and len(title.split()) >= MIN_TITLE_WORDS and f" {title} " in padded:
+                if inside:
+                    continue
                 unknown(product.title, f"{product.item_id} was not returned by a tool")
         mentions.sort(key=lambda m: m[0])
         found += self._attributes(norm, allowed, mentions, said)
@@ -186,7 +197,10 @@ class GroundingChecker:
                     )
                 )
         if listed is not None:
+            in_titles = {m.group(0) for p in allowed for m in _REF.finditer(p.title)}
             for match in _REF.finditer(sentence):
+                if match.group(0) in in_titles:  # "#10 envelopes" is a title, not a reference
+                    continue
                 if not 1 <= int(match.group(1)) <= listed:
                     found.append(
                         Violation(

@@ -48,11 +48,18 @@ _DETAILS = re.compile(
 _CHEAPER = re.compile(r"\b(?:cheaper|less expensive|lower price|more affordable|too expensive)\b")
 _MORE = re.compile(
     r"\b(?:(?:show|give|see)(?: me)? (?:some )?(?:more|others|other)|more options|other "
-    r"options|anything else|something else|different ones|other ones|what else|next ones)\b"
+    r"options|anything else|something else|different ones|other ones|what else|next ones|"
+    r"(?:a )?few more|some more|more please)\b"
 )
 _FOCUS_BRAND = re.compile(
     r"\b(?:not|no|other than|different from|avoid)\s+(?:that|this|the same|those|these)\s+"
     r"brands?\b|\b(?:different|another|other) brands?\b"
+)
+# "not Panasonic", "anything but Lamy": a name the catalog has no brand field for (brands
+# of the Office data live in titles) is refused by the words of the title.
+_NEGATED_NAME = re.compile(
+    r"\b(?:not|no|except|without|avoid|other than|anything but|but not|excluding|nothing from)"
+    r"\s+(?:an?\s+|the\s+|from\s+)?([A-Z][\w&'\-]+)"
 )
 _ANY_BRAND = re.compile(r"\bany brand\b")
 _ANY_PRICE = re.compile(r"\b(?:any price|no (?:price )?limit|price doesn't matter)\b")
@@ -84,6 +91,7 @@ class Reading:
     explicit: set[str] = field(default_factory=set)
     exclude_focus_brand: bool = False
     complement: bool = False  # "what goes well with it": things bought with an item
+    exclude_words: list[str] = field(default_factory=list)  # refused names, not catalog brands
     clear_brands: bool = False
     clear_prices: bool = False
     numbers: tuple[float, ...] = ()
@@ -98,7 +106,7 @@ def read_message(message: str, vocabulary: Vocabulary) -> Reading:
     _prices(text, reading)
     _brands(message, text, vocabulary, reading)
     reading.complement = bool(_COMPLEMENT.search(text))
-    kind = vocabulary.kind_in(message)
+    kind = vocabulary.kind_in(_without_names(message, reading))
     if kind:
         reading.product_type = kind
         reading.explicit.add("type")
@@ -156,12 +164,26 @@ def _brands(message: str, text: str, vocabulary: Vocabulary, reading: Reading) -
             negated_until = position + len(brand) + 1
         else:
             intent.brands.append(brand)
+    known = {b.lower() for b in [*intent.brands, *intent.exclude_brands]}
+    for match in _NEGATED_NAME.finditer(message):
+        name = match.group(1)
+        if name.lower() not in known and name.lower() not in _STOP:
+            reading.exclude_words.append(name)
     if intent.brands:
         reading.explicit.add("brands")
     if intent.exclude_brands:
         reading.explicit.add("exclude_brands")
     reading.exclude_focus_brand = bool(_FOCUS_BRAND.search(text))
     reading.clear_brands = bool(_ANY_BRAND.search(text))
+
+
+def _without_names(message: str, reading: Reading) -> str:
+    """The message without the brands and refused names it says (not product kinds)."""
+    intent = reading.intent
+    text = message
+    for name in [*intent.brands, *intent.exclude_brands, *reading.exclude_words]:
+        text = re.sub(rf"(?<![\w&]){re.escape(name)}(?![\w&])", " ", text, flags=re.IGNORECASE)
+    return text
 
 
 def _action(text: str, reading: Reading) -> str:
@@ -188,8 +210,9 @@ def _action(text: str, reading: Reading) -> str:
 def _query(message: str, vocabulary: Vocabulary, reading: Reading) -> str:
     """The product words of the message: what is left after prices, brands and filler."""
     text = message.lower()
-    for brand in vocabulary.brands:
-        text = text.replace(brand.lower(), " ")
+    named = [*reading.intent.brands, *reading.intent.exclude_brands, *reading.exclude_words]
+    for brand in sorted(named, key=len, reverse=True):  # only the names the message says
+        text = re.sub(rf"(?<![\w&]){re.escape(brand.lower())}(?![\w&])", " ", text)
     text = _RANGE.sub(" ", text)
     text = _MAX.sub(" ", text)
     text = _MIN.sub(" ", text)

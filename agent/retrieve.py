@@ -27,7 +27,7 @@ from agent.tools import (
     UserHistoryArgs,
 )
 from agent.trace import TurnTrace
-from agent.vocabulary import Vocabulary
+from agent.vocabulary import Vocabulary, tokens
 from catalog.dataset import tail_mask
 from catalog.models import Product
 from longtail.errors import ServiceUnavailable
@@ -119,8 +119,18 @@ class Retriever:
         asked-for colour, the LLM's kinds and its category guess first."""
         vocabulary = self.vocabulary
         kind = constraints.product_type
+        items = [i for i in items if not refused(self.product(i.item_id), constraints)]
         if kind:
-            items = [i for i in items if vocabulary.matches(self.product(i.item_id), kind)]
+            exact = [i for i in items if vocabulary.matches(self.product(i.item_id), kind)]
+            head = vocabulary.head(kind)
+            if len(exact) < self.config.k and head != kind:  # other calculators, if not scientific
+                taken = {i.item_id for i in exact}
+                exact += [
+                    i
+                    for i in items
+                    if i.item_id not in taken and vocabulary.matches(self.product(i.item_id), head)
+                ]
+            items = exact
         kinds = [k for text in constraints.kinds for k in vocabulary.kinds_of(text)]
 
         def preference(item: RankedItem) -> tuple[bool, bool, bool]:
@@ -139,14 +149,21 @@ class Retriever:
         """What goes with the anchor: items its shoppers also bought, of another kind than
         the anchor, within the shopper's limits; a kind named in the message narrows them."""
         constraints = plan.constraints
+        named = constraints.product_type  # the kind this message names, if any
         anchor = plan.anchor
-        if anchor is None:  # "what goes with a fountain pen?": the best match is the anchor
-            found = self._rank(
-                toolbox, replace(plan, kind="rank"), constraints.query or "", self.config.k
-            )
-            anchor = found[0].item_id if found else None
+        if named and (anchor is None or not self._is(anchor, named)):
+            # "what goes well with my label maker?": that item of the history or the list
+            session = toolbox.session
+            mine = [i for i in [*session.history, *session.last_shown] if self._is(i, named)]
+            anchor = mine[-1] if mine else None
+            if anchor is None:  # none yet: the best match of the words is what it goes with
+                found = self._rank(toolbox, replace(plan, kind="rank"), named, self.config.k)
+                anchor = found[0].item_id if found else None
         if anchor is None:
             return Retrieved()
+        if named and self._is(anchor, named):
+            constraints = replace(constraints, product_type="")  # the kind is the anchor's
+        toolbox.product_details(ProductDetailsArgs(item_id=anchor))
         result = toolbox.bought_together(BoughtTogetherArgs(item_id=anchor, k=50))
         own = self.vocabulary.head(self.vocabulary.kind_of(self.product(anchor)))
         wanted = constraints.product_type
@@ -157,11 +174,17 @@ class Retriever:
             product = self.product(entry["item_id"])
             if product.item_id in shown or not passes(product, allowed):
                 continue
+            if refused(product, constraints):
+                continue
             if own and self.vocabulary.matches(product, own):
                 continue  # more of the anchor's own kind is not a complement
             if wanted and not self.vocabulary.matches(product, wanted):
                 continue
             together[product.item_id] = int(entry["shoppers"])
+        listed = set(self._also_bought(anchor))
+        # Both signals first (co-purchased and on the catalog's list), then by shoppers.
+        order = sorted(together, key=lambda i: (i not in listed, -together[i]))
+        together = {i: together[i] for i in order}
         trace.bought_together = together
         dataset = self.services.ranker.dataset
         popularity = self._popularity()
@@ -175,6 +198,13 @@ class Retriever:
                 )
             )
         return Retrieved(items, anchor, together)
+
+    def _also_bought(self, item_id: str) -> tuple[str, ...]:
+        relations = getattr(self.services.ranker.dataset, "relations", {})
+        return tuple(relations.get("also_bought", {}).get(item_id, ()))
+
+    def _is(self, item_id: str, kind: str) -> bool:
+        return self.vocabulary.matches(self.product(item_id), kind)
 
     def _popularity(self) -> Any:
         if self._counts is None:
@@ -190,6 +220,14 @@ def filters_of(constraints: Constraints) -> Filters:
         min_price=constraints.min_price,
         max_price=constraints.max_price,
     )
+
+
+def refused(product: Product, constraints: Constraints) -> bool:
+    """The title names a refused brand or name (brands of the Office data live in titles,
+    not in a brand field): "not Panasonic" refuses "Panasonic KX-TG6545B ..."."""
+    title = f" {' '.join(tokens(product.title))} "
+    names = [*constraints.exclude_brands, *constraints.exclude_words]
+    return any(f" {' '.join(tokens(w))} " in title for w in names)
 
 
 def passes(product: Product, filters: Filters) -> bool:
@@ -220,6 +258,6 @@ def _complement_item(
         score=float(shoppers),
         tail=tail,
         popularity=popularity,
-        sources=("cf",) if shoppers else ("catalog",),
-        contributions={"cf": float(shoppers)} if shoppers else {},
+        sources=("cf",) if shoppers else ("complement",),  # co-purchases; the catalog's list
+        contributions={"cf": float(shoppers)} if shoppers else {"complement": 1.0},
     )

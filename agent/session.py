@@ -28,6 +28,7 @@ class Constraints:
     brands: tuple[str, ...] = ()
     exclude_brands: tuple[str, ...] = ()
     attributes: tuple[str, ...] = ()
+    exclude_words: tuple[str, ...] = ()  # refused names that are no brand field: title words
     # Soft preferences: ranked first, never filtered on (the shopper did not say them).
     kinds: tuple[str, ...] = ()  # concrete kinds the LLM named for an indirect need
     soft_category: str = ""  # the LLM's category guess
@@ -59,8 +60,9 @@ class Constraints:
             parts.append(f"over ${self.min_price:g}")
         if self.brands:
             parts.append(f"from {' or '.join(self.brands)}")
-        if self.exclude_brands:
-            parts.append(f"not {', '.join(self.exclude_brands)}")
+        refused = [*self.exclude_brands, *self.exclude_words]
+        if refused:
+            parts.append(f"not {', '.join(refused)}")
         return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,6 +75,7 @@ class Constraints:
             "brands": list(self.brands),
             "exclude_brands": list(self.exclude_brands),
             "attributes": list(self.attributes),
+            "exclude_words": list(self.exclude_words),
             "kinds": list(self.kinds),
             "soft_category": self.soft_category,
         }
@@ -123,12 +126,14 @@ def plan_turn(
     product: Any,
     max_price_step: float = 0.01,
     kind_of: Any = None,
+    known: Any = None,
 ) -> Plan:
     """Revise the session's constraints with the intent and choose the turn's plan.
 
     `product` maps an item id to its Product (for "cheaper than #2", "like #1"); `kind_of`
-    a Product to its kind (default: its `attributes.type`). A first message is always a new
-    request, so its words always reach the ranker.
+    a Product to its kind (default: its `attributes.type`); `known` tells catalog words
+    (only they join a refined request). A first message is always a new request, so its
+    words always reach the ranker.
     """
     current = session.constraints
     anchor = session.resolve_ref(intent.ref)
@@ -147,7 +152,7 @@ def plan_turn(
         or not current.query
     )
     base = Constraints() if new_topic else current
-    constraints = _revise(base, intent, reading, new_topic)
+    constraints = _revise(base, intent, reading, new_topic, known)
     focus_item = anchor or session.focus or (session.last_shown[0] if session.last_shown else None)
     if reading.exclude_focus_brand and focus_item:
         brand = product(focus_item).brand
@@ -172,6 +177,7 @@ def plan_turn(
     if action == "details" and anchor:
         return Plan("details", constraints, anchor, exclude)
     if action == "complement":
+        constraints = replace(constraints, product_type=reading.product_type)
         # The kind named in "what ink goes with it" narrows the complements; the anchor
         # (when none is in the session: the best match of the words) is what they go with.
         return Plan("complement", constraints, anchor, exclude)
@@ -181,7 +187,9 @@ def plan_turn(
     return Plan("rank", constraints, anchor if action == "cheaper" else None, exclude)
 
 
-def _revise(base: Constraints, intent: Intent, reading: Reading, new_topic: bool) -> Constraints:
+def _revise(
+    base: Constraints, intent: Intent, reading: Reading, new_topic: bool, known: Any = None
+) -> Constraints:
     values = base
     if new_topic or (intent.query and reading.product_type):
         values = replace(
@@ -190,9 +198,10 @@ def _revise(base: Constraints, intent: Intent, reading: Reading, new_topic: bool
             product_type=reading.product_type,
             kinds=tuple(intent.products),
         )
-    else:  # a refinement's own words join the request ("for a left-handed writer")
+    else:  # a refinement's catalog words join the request ("for a left-handed writer")
         said = values.query.split()
         extra = [w for w in [*intent.query.split(), *intent.attributes] if w not in said]
+        extra = [w for w in extra if known is None or known(w)]
         values = replace(values, query=" ".join([values.query, *extra]).strip()[:120])
     if intent.category:
         values = replace(values, category=intent.category)
@@ -227,6 +236,9 @@ def _revise(base: Constraints, intent: Intent, reading: Reading, new_topic: bool
         values = replace(
             values, attributes=tuple(dict.fromkeys([*values.attributes, *intent.attributes]))
         )
+    if reading.exclude_words:
+        words = tuple(dict.fromkeys([*values.exclude_words, *reading.exclude_words]))
+        values = replace(values, exclude_words=words)
     return values
 
 

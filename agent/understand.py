@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -21,7 +22,7 @@ from agent.message_rules import Reading, read_message
 from agent.session import Plan, Session, plan_turn
 from agent.trace import TurnTrace
 from agent.understanding import merge_intent
-from agent.vocabulary import Vocabulary
+from agent.vocabulary import STOP, Vocabulary, stem, tokens
 from catalog.models import Product
 from serving.prompts import PromptLibrary
 
@@ -35,6 +36,7 @@ class Understanding:
     corrections: dict[str, str] = field(default_factory=dict)
     unknown_words: list[str] = field(default_factory=list)  # words the catalog never uses
     out_of_catalog: bool = False  # the request's words are none of the catalog's
+    new_request: bool = False  # a request of its own, not a change to the one in force
 
 
 def mend(message: str, vocabulary: Vocabulary) -> tuple[str, dict[str, str]]:
@@ -84,6 +86,7 @@ class Understander:
         return {"shown": shown or "none", "current": current}
 
     def understand(self, session: Session, message: str, trace: TurnTrace) -> Understanding:
+        first = not session.constraints.query  # nothing in force: this is the request
         mended, corrections = mend(message, self.vocabulary)
         trace.corrections = corrections
         reading = read_message(mended, self.vocabulary)
@@ -94,12 +97,23 @@ class Understander:
         intent = merge_intent(llm_intent, reading, mended, self.vocabulary)
         trace.intent = intent.model_dump()
         trace.expansion = list(intent.products)
-        plan = plan_turn(session, intent, reading, self.product, kind_of=self.vocabulary.kind_of)
+        plan = plan_turn(
+            session,
+            intent,
+            reading,
+            self.product,
+            kind_of=self.vocabulary.kind_of,
+            known=self.vocabulary.known,
+        )
         words = self.vocabulary.content_words(intent.query)
         unknown = [w for w in words if not self.vocabulary.known(w)]
-        out = bool(words) and len(unknown) == len(words) and not intent.products
-        out = out and plan.kind == "rank" and not reading.product_type
-        return Understanding(plan, intent, reading, mended, corrections, unknown, out)
+        out = bool(words) and len(unknown) == len(words) and not reading.product_type
+        modified = unknown_modifier(mended, reading.product_type, self.vocabulary)
+        if modified:  # "a coffee maker" where the shop has label makers only
+            out, unknown = True, [modified]
+        new_request = plan.kind == "rank" and (intent.action == "search" or first)
+        out = out and new_request and not intent.products
+        return Understanding(plan, intent, reading, mended, corrections, unknown, out, new_request)
 
     def llm_intent(self, session: Session, message: str, trace: TurnTrace) -> Intent | None:
         if self.llm is None:
@@ -131,6 +145,19 @@ class Understander:
             return None
         trace.intent_llm = intent.model_dump()
         return intent
+
+
+def unknown_modifier(message: str, kind: str, vocabulary: Vocabulary) -> str:
+    """ "coffee maker" when the message names a one-word kind ("maker") right after a word
+    the catalog never uses ("coffee"): a kind the shop does not have; else ""."""
+    if not kind or " " in kind or vocabulary.typed:
+        return ""
+    words = tokens(message)
+    for before, word in pairwise(words):
+        named = stem(word) == kind and before.isalpha() and len(before) > 2
+        if named and before not in STOP and not vocabulary.known(before):
+            return f"{before} {word}"
+    return ""
 
 
 def reduce(trace: TurnTrace, reason: str) -> None:

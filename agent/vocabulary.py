@@ -273,7 +273,9 @@ class Vocabulary:
         clauses = [
             [stem(w) for w in part if w not in STOP] for part in (raw[:cut], raw[cut:]) if part
         ]
-        for clause in clauses:
+        for n, clause in enumerate(clauses):
+            if n and any(w not in STOP and w.isalpha() and len(w) > 2 for w in clauses[0]):
+                break  # the first clause names something (not a kind): not what it is for
             best: tuple[int, int, str] | None = None  # (end, length, phrase)
             for size in (2, 1):
                 for start in range(len(clause) - size + 1):
@@ -285,6 +287,13 @@ class Vocabulary:
             if best is not None:
                 return best[2]
         return ""
+
+    def head_words(self, text: str) -> list[str]:
+        """The content words of the request's first clause ("a backpack for school" ->
+        ["backpack"]): what is asked for, before what it is for."""
+        raw = tokens(text)
+        cut = next((i for i, w in enumerate(raw) if w in _CLAUSE_BREAK and i > 0), len(raw))
+        return self.content_words(" ".join(raw[:cut])) or self.content_words(text)
 
     def kinds_of(self, text: str) -> list[str]:
         """Every kind phrase in a text (an LLM's list of product kinds, say)."""
@@ -339,6 +348,7 @@ class Vocabulary:
             return None
         if low in STOP or low in CONVERSATION:
             return None
+        low = stem(low)
         pool = [w for n in range(len(low) - 2, len(low) + 3) for w in self._by_length.get(n, [])]
         close = difflib.get_close_matches(low, pool, n=1, cutoff=TYPO_CUTOFF)
         return close[0] if close else None
