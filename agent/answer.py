@@ -276,7 +276,7 @@ def _template_intro(
     if plan.kind == "complement":
         return f"Here are {len(suggestions)} things shoppers bought together with it:"
     if plan.kind == "similar":
-        return f"Here are {len(suggestions)} more like the one you picked:"
+        return f"Here are {len(suggestions)} more like your pick:"
     return f"Here are {len(suggestions)} suggestions for {_headline(plan, suggestions)}:"
 
 

@@ -68,6 +68,9 @@ class GroundingChecker:
         self.kinds = frozenset(kinds)
         self.titles = {_norm(p.title): p for p in self.products}
         self.by_brand: dict[str, list[tuple[str, Product]]] = {}
+        self.same_title: dict[str, list[Product]] = {}  # listings that share one title
+        for product in self.products:
+            self.same_title.setdefault(_norm(product.title), []).append(product)
         for product in self.products:  # every product: two listings may share a title
             if product.brand:
                 entry = (_norm(product.title), product)
@@ -120,6 +123,7 @@ class GroundingChecker:
         mentions: list[tuple[int, Product | None]] = []  # position in `low`, product named
         reported: set[str] = set()
         shown_titles = [f" {_norm(p.title)} " for p in allowed]
+        shown_text = [f" {p.title.lower()} {p.category.lower()} " for p in allowed]
 
         def unknown(text: str, detail: str) -> None:
             found.append(Violation(kind="unknown_product", text=text, detail=detail))
@@ -145,7 +149,7 @@ class GroundingChecker:
             elif brand in allowed_brands:
                 same = [p for p in allowed if p.brand.lower() == brand]
                 mentions.append((match.start(), same[0] if len(same) == 1 else None))
-            elif any(f" {brand} " in t for t in shown_titles):
+            elif any(brand in t for t in shown_text):
                 continue  # a word of a shown title ("Pentel Sharp pencil"), not a brand named
             elif not (brand in refused and _NEGATED.search(low[: match.start()])):
                 unknown(brand, f"no product returned this turn is from {brand!r}")
@@ -159,6 +163,11 @@ class GroundingChecker:
                 if inside:
                     continue
                 unknown(product.title, f"{product.item_id} was not returned by a tool")
+        for product in allowed:  # a shown product named by its title's first words
+            head = " ".join(_norm(product.title).split()[:MIN_TITLE_WORDS])
+            at = padded.find(f" {head} ") if len(head.split()) == MIN_TITLE_WORDS else -1
+            if at >= 0 and not any(p is product for _, p in mentions):
+                mentions.append((at, product))
         mentions.sort(key=lambda m: m[0])
         found += self._attributes(norm, allowed, mentions, said)
         claim = _CLAIM.search(low)
@@ -180,7 +189,10 @@ class GroundingChecker:
             before = [p for pos, p in mentions if pos <= match.start()]
             owner = before[-1] if before else None
             if owner is not None:
-                if owner.price is None or abs(owner.price - value) > 0.005:
+                prices = [
+                    p.price for p in self.same_title[_norm(owner.title)] if p.price is not None
+                ]
+                if not any(abs(price - value) <= 0.005 for price in prices):
                     found.append(
                         Violation(
                             kind="wrong_price",

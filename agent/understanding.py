@@ -55,7 +55,9 @@ def merge_intent(
         kept = [
             brand
             for b in getattr(llm, name)
-            if (brand := vocabulary.brand(b)) and brand.lower() in said
+            if (brand := vocabulary.brand(b))
+            and brand.lower() in said
+            and brand not in vocabulary.generic_brands  # "retinol" is a word, not a brand
         ]
         other = "exclude_brands" if name == "brands" else "brands"
         setattr(merged, name, [b for b in kept if b not in getattr(merged, other)])

@@ -149,6 +149,9 @@ class Vocabulary:
     similarity_threshold: float | None = None  # calibrated "close to what you described"
     coded_categories: bool = False
     typed: bool = False  # products name their type (`attributes.type`): kinds are types
+    # Brands whose name is also a word of other brands' titles ("Retinol", "Skin Care"):
+    # a filter only when the shopper says "from X", "by X" or refuses X.
+    generic_brands: tuple[str, ...] = ()
 
     @classmethod
     def from_products(cls, products: list[Product]) -> Vocabulary:
@@ -175,6 +178,7 @@ class Vocabulary:
             words=words,
             coded_categories=_coded(categories),
             typed=typed,
+            generic_brands=_generic_brands(products, brands),
         )
 
     # ------------------------------------------------------------------ storage
@@ -193,7 +197,7 @@ class Vocabulary:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if raw.pop("fingerprint", None) != fingerprint:
             return None
-        for name in ("categories", "brands", "colors"):
+        for name in ("categories", "brands", "colors", "generic_brands"):
             raw[name] = tuple(raw[name])
         return cls(**raw)
 
@@ -365,6 +369,23 @@ def _product_stems(product: Product) -> frozenset[str]:
 @lru_cache(maxsize=50_000)
 def _text_stems(text: str) -> frozenset[str]:
     return frozenset(stems(text))
+
+
+def _generic_brands(products: list[Product], brands: list[str]) -> tuple[str, ...]:
+    """Brands whose name appears in the titles of at least 3 products of other brands."""
+    names = {" ".join(tokens(b)): b for b in brands if tokens(b)}
+    others: Counter[str] = Counter()
+    for p in products:
+        words = tokens(p.title)
+        own = " ".join(tokens(p.brand))
+        seen = set()
+        for size in (1, 2, 3):
+            for start in range(len(words) - size + 1):
+                phrase = " ".join(words[start : start + size])
+                if phrase in names and phrase != own and phrase not in seen:
+                    seen.add(phrase)
+                    others[phrase] += 1
+    return tuple(sorted(names[n] for n, count in others.items() if count >= MIN_KIND_PRODUCTS))
 
 
 def _brand_words(products: list[Product]) -> set[str]:
