@@ -23,6 +23,8 @@ from catalog.models import Product
 _PRICE = re.compile(r"\$\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:dollars|usd|bucks)\b")
 _REF = re.compile(r"#\s?(\d{1,2})\b")
 MIN_TITLE_WORDS = 3
+_LISTING = re.compile(r"^\s*\d+\.\s+")
+_LISTED_HEAD = re.compile(r"^\s*\d+\.\s+.*?\((?:\$\s?\d[\d,]*(?:\.\d{1,2})?|price on request)\):")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _STOPS = re.compile(r"[,.;:!?()\n]")
 _LIMIT_BEFORE = re.compile(
@@ -103,7 +105,7 @@ class GroundingChecker:
         allowed = list(allowed)
         context = (tuple(limits), {b.lower() for b in refused}, f" {_norm(said)} ")
         violations: list[Violation] = []
-        for sentence in _SENTENCE.split(text):
+        for sentence in _units(text):
             if sentence.strip():
                 violations += self._sentence(sentence, allowed, listed, context)
         return violations
@@ -163,11 +165,25 @@ class GroundingChecker:
                 if inside:
                     continue
                 unknown(product.title, f"{product.item_id} was not returned by a tool")
-        for product in allowed:  # a shown product named by its title's first words
-            head = " ".join(_norm(product.title).split()[:MIN_TITLE_WORDS])
-            at = padded.find(f" {head} ") if len(head.split()) == MIN_TITLE_WORDS else -1
-            if at >= 0 and not any(p is product for _, p in mentions):
-                mentions.append((at, product))
+        if not mentions:  # one shown product named by its title's first words, no brand
+            heads = [
+                (padded.find(f" {head} "), p)
+                for p in allowed
+                if len((head := " ".join(_norm(p.title).split()[:MIN_TITLE_WORDS])).split())
+                == MIN_TITLE_WORDS
+            ]
+            named = {p.item_id: (at, p) for at, p in heads if at >= 0}
+            if len(named) == 1:
+                mentions.append(next(iter(named.values())))
+        listed_item = _LISTING.match(sentence)
+        if listed_item:  # "2. <catalog title> ($9.99): ..." names exactly that listing
+            rest = sentence[listed_item.end() :]
+            titled = [p for p in allowed if rest.startswith(p.title)]
+            if titled:
+                product = max(titled, key=lambda p: len(p.title))
+                start, end = listed_item.end(), listed_item.end() + len(product.title)
+                mentions = [m for m in mentions if not start <= m[0] < end]
+                mentions.append((start, product))
         mentions.sort(key=lambda m: m[0])
         found += self._attributes(norm, allowed, mentions, said)
         claim = _CLAIM.search(low)
@@ -295,6 +311,19 @@ class GroundingChecker:
             elif sentence.strip():
                 kept.append(sentence.strip())
         return " ".join(kept), removed
+
+
+def _units(text: str) -> list[str]:
+    """The sentences to check one by one; a listing line "2. <title> ($9.99): why" is split
+    after its price, so a title with a full stop in it ("1.1 fl. oz") stays whole."""
+    units: list[str] = []
+    for line in text.split("\n"):
+        head = _LISTED_HEAD.match(line)
+        if head:
+            units.append(head.group(0))
+            line = line[head.end() :]
+        units += _SENTENCE.split(line)
+    return units
 
 
 def _attribute_values(product: Product) -> list[str]:
