@@ -31,7 +31,7 @@ TYPO_MIN_LENGTH = 5
 _NOT_KINDS_WORDS = """
     gift gifts present presents something anything thing things stuff item items product
     products idea ideas pack packs count set sets piece pieces pcs inch inches ounce ounces
-    oz size new quality premium great best value assorted various each per
+    oz size new quality premium great best value assorted various each per brand brands
 """
 NOT_KINDS = frozenset(_NOT_KINDS_WORDS.split())
 _STOP_WORDS = """
@@ -66,6 +66,8 @@ _COLOUR_WORDS_WORDS = """
     navy teal cyan magenta violet ivory clear color colour colors colours colored
 """
 COLOUR_WORDS = frozenset(_COLOUR_WORDS_WORDS.split())
+_SEGMENT = re.compile(r"\s*(?:[,(\[|/–:;]|\s-\s)\s*|\s+(?=(?:for|with|by|in)\s)", re.IGNORECASE)
+_PURPOSE = frozenset(("for", "with", "by", "in"))
 _CLAUSE_BREAK = frozenset(
     [
         "for",
@@ -198,7 +200,7 @@ class Vocabulary:
         if raw.pop("fingerprint", None) != fingerprint:
             return None
         for name in ("categories", "brands", "colors", "generic_brands"):
-            raw[name] = tuple(raw[name])
+            raw[name] = tuple(raw.get(name, ()))
         return cls(**raw)
 
     # ------------------------------------------------------------------ lookups
@@ -388,6 +390,18 @@ def _generic_brands(products: list[Product], brands: list[str]) -> tuple[str, ..
     return tuple(sorted(names[n] for n, count in others.items() if count >= MIN_KIND_PRODUCTS))
 
 
+def _head_segments(title: str) -> list[list[str]]:
+    """A title's segments (split at commas, dashes, brackets, bars and slashes), stemmed,
+    without those that say what it is for ("... for Face", "... with Aloe")."""
+    segments = []
+    for n, part in enumerate(_SEGMENT.split(title)):
+        words = stems(part)
+        if n and words and words[0] in _PURPOSE:
+            continue
+        segments.append(words)
+    return segments
+
+
 def _brand_words(products: list[Product]) -> set[str]:
     """Title words that are mostly part of the product's own brand name ("Texas
     Instruments"): a brand, not a kind; "pen" in a brand "Pen + Gear" stays a kind."""
@@ -418,16 +432,14 @@ def _counts(
     for p in products:
         text = stems(f"{p.title} {p.category} {p.attributes.get('type') or ''}")
         words.update(set(text))
-        title = stems(p.title)
-        ok = [w.isalpha() and len(w) > 2 and w not in noise for w in title]
-        singles.update({w for w, good in zip(title, ok, strict=True) if good})
-        pairs.update(
-            {
-                f"{a} {b}"
-                for a, b, ga, gb in zip(title, title[1:], ok, ok[1:], strict=False)
-                if ga and gb and a != b
-            }
-        )
+        for segment in _head_segments(p.title):
+            # The kind a title names is the noun that ends a segment ("... Scientific
+            # Calculator, Black"), with the word before it ("scientific calculator").
+            ok = [w.isalpha() and len(w) > 2 and w not in noise for w in segment]
+            if segment and ok[-1]:
+                singles[segment[-1]] += 1
+                if len(segment) > 1 and ok[-2] and segment[-2] != segment[-1]:
+                    pairs[f"{segment[-2]} {segment[-1]}"] += 1
         parts.update({_stem_phrase(x) for x in _category_parts(p.category)})
     if typed:
         kinds: Counter[str] = Counter(
