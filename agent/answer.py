@@ -20,8 +20,9 @@ from agent.retrieve import Retrieved
 from agent.session import Plan, Session
 from agent.streaming import GroundedStream
 from agent.tools import Toolbox
-from agent.trace import CandidateTrace, Suggestion, TurnTrace
+from agent.trace import CandidateTrace, Suggestion, TurnTrace, Violation
 from agent.understand import Understander, Understanding, format_price, reduce, short_name
+from agent.vocabulary import stem, tokens
 from catalog.models import Product
 
 REDUCED_NOTE = (
@@ -180,6 +181,7 @@ class Answerer:
                     said=f"{message} {plan.constraints.query}",
                 )
                 + prompt_echoes(sentence, instructions)
+                + self._unbacked_words(sentence, message, plan, suggestions)
             ),
             emit=on_token,
         )
@@ -207,6 +209,36 @@ class Answerer:
         if on_token is not None:
             on_token(template)
         return template
+
+    def _unbacked_words(
+        self, sentence: str, message: str, plan: Plan, suggestions: list[Suggestion]
+    ) -> list[Violation]:
+        """A sentence that names a suggestion and says a word of the request its listing
+        lacks ("The Safco organizer is great for the break room") claims an unmet match."""
+        vocabulary = self.understander.vocabulary
+        said = {stem(w) for w in vocabulary.content_words(f"{message} {plan.constraints.query}")}
+        said -= {stem(t) for b in plan.constraints.exclude_brands for t in tokens(b)}
+        words = {stem(t) for t in tokens(sentence)}
+        found = []
+        for s in suggestions:
+            product = self.product(s.item_id)
+            head = " ".join(tokens(product.title)[:3])
+            named = (product.brand and product.brand.lower() in sentence.lower()) or (
+                head and head in " ".join(tokens(sentence))
+            )
+            if not named:
+                continue
+            listing = {stem(t) for t in tokens(f"{product.title} {product.category}")}
+            missing = sorted((said & words) - listing)
+            if missing:
+                found.append(
+                    Violation(
+                        kind="wrong_attribute",
+                        text=", ".join(missing),
+                        detail=f"{product.title} does not say {', '.join(missing)}",
+                    )
+                )
+        return found
 
 
 def remember(session: Session, plan: Plan, suggestions: list[Suggestion]) -> None:

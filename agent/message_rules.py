@@ -61,7 +61,7 @@ _NEGATED_NAME = re.compile(
     r"\b(?:not|no|except|without|avoid|other than|anything but|but not|excluding|nothing from)"
     r"\s+(?:an?\s+|the\s+|from\s+)?([A-Z][\w&'\-]+)"
 )
-_BY = re.compile(r"\b(?:from|by|made by|brand)\s*$")
+_BY = re.compile(r"\b(?:from|by|made by|brand|only|just)\s*$")
 _ANY_BRAND = re.compile(r"\bany brand\b")
 _ANY_PRICE = re.compile(r"\b(?:any price|no (?:price )?limit|price doesn't matter)\b")
 _COMPLEMENT = re.compile(
@@ -161,7 +161,13 @@ def _brands(message: str, text: str, vocabulary: Vocabulary, reading: Reading) -
     for position, brand in vocabulary.brands_in(message):
         before = normalized[:position]
         after = normalized[position + len(brand) + 1 :]
-        said = _NEGATION.search(before) or _BY.search(before) or after.startswith("brand")
+        capital = re.search(rf"(?<!^)(?<![.!?]\s)\b{re.escape(brand)}\b", message.strip())
+        said = (
+            _NEGATION.search(before)
+            or _BY.search(before)
+            or re.match(r"(?:brand|ones|products|only)\b", after)
+            or capital  # "only Avery ones": written as a name, not as "retinol cream"
+        )
         if brand in generic and not said:
             continue  # "retinol night cream": a word of the request, not the brand Retinol
         between = normalized[negated_until:position] if negated_until >= 0 else "x"
