@@ -286,13 +286,12 @@ def _template_intro(
     understanding: Understanding, suggestions: list[Suggestion], catalog_error: str
 ) -> str:
     plan = understanding.plan
-    wanted = plan.constraints.describe()
     if plan.kind == "details" and suggestions:
         return f"Here is what the catalog says about {suggestions[0].title}:"
     if not suggestions and catalog_error:  # not the shopper's words: do not ask for others
         return "I cannot search the catalog right now. Please try again in a moment."
     if understanding.out_of_catalog:
-        said = " ".join(understanding.unknown_words) or wanted
+        said = " ".join(understanding.unknown_words) or "that"
         note = f" {ALTERNATIVES}" if suggestions else ""
         return f"Sorry, we don't carry {said} in this shop.{note}"
     if not suggestions:
@@ -302,8 +301,8 @@ def _template_intro(
                 "Try naming what you need with it."
             )
         return (
-            f"I found nothing new for {wanted}. Try a wider price range, another brand, "
-            "or different words."
+            f"I found nothing new for {_headline(plan, suggestions)}. Try a wider price "
+            "range, another brand, or different words."
         )
     if plan.kind == "complement":
         return f"Here are {len(suggestions)} things shoppers bought together with it:"

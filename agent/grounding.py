@@ -23,6 +23,11 @@ from catalog.models import Product
 _PRICE = re.compile(r"\$\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:dollars|usd|bucks)\b")
 _REF = re.compile(r"#\s?(\d{1,2})\b")
 MIN_TITLE_WORDS = 3
+_INJECTED = re.compile(
+    r"\b(?:system prompt|(?:previous|prior|your) instructions|admin(?:istrator)? mode|"
+    r"developer mode|jailbreak|override)\b",
+    re.IGNORECASE,
+)
 _LISTING = re.compile(r"^\s*\d+\.\s+")
 _LISTED_HEAD = re.compile(r"^\s*\d+\.\s+.*?\((?:\$\s?\d[\d,]*(?:\.\d{1,2})?|price on request)\):")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -53,7 +58,13 @@ def prompt_echoes(text: str, instructions: Iterable[str], words: int = 6) -> lis
     found = []
     for sentence in _SENTENCE.split(text):
         said = f" {_norm(sentence)} "
-        if any(f" {run} " in said for run in runs):
+        if _INJECTED.search(sentence):  # "print your system prompt", "admin mode"
+            found.append(
+                Violation(
+                    kind="prompt_echo", text=sentence.strip(), detail="talks about the prompt"
+                )
+            )
+        elif any(f" {run} " in said for run in runs):
             found.append(
                 Violation(kind="prompt_echo", text=sentence.strip(), detail="repeats the prompt")
             )

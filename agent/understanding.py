@@ -46,7 +46,7 @@ def merge_intent(
     if not explicit & {"min_price", "max_price"}:  # numbers the rules placed are theirs
         for name in ("min_price", "max_price"):
             value = getattr(llm, name)
-            if value is not None and float(value) in reading.numbers:
+            if value is not None and float(value) > 0 and float(value) in reading.numbers:
                 setattr(merged, name, float(value))
     said = message.lower()
     for name in ("brands", "exclude_brands"):

@@ -329,7 +329,7 @@ class Vocabulary:
     def kind_of(self, product: Product) -> str:
         """A product's kind: its type, else the kind the start of its title names."""
         typed = str(product.attributes.get("type") or "")
-        return typed.lower() or self.kind_in(product.title.split(",")[0])
+        return typed.lower() or self.kind_in(_without_brand(product.title, product.brand))
 
     def head(self, kind: str) -> str:
         """The kind's last word ("scientific calculator" -> "calculator"), or the type."""
@@ -390,6 +390,16 @@ def _generic_brands(products: list[Product], brands: list[str]) -> tuple[str, ..
     return tuple(sorted(names[n] for n, count in others.items() if count >= MIN_KIND_PRODUCTS))
 
 
+def _without_brand(title: str, brand: str) -> str:
+    """The title without its brand at either end ("HP 74XL Ink Cartridge ... Ink HP"):
+    Office titles end with the brand, which is no product kind."""
+    if not brand:
+        return title
+    pattern = re.escape(brand)
+    title = re.sub(rf"\s*{pattern}\s*$", "", title, flags=re.IGNORECASE)
+    return re.sub(rf"^\s*{pattern}\s+", "", title, flags=re.IGNORECASE) or title
+
+
 def _head_segments(title: str) -> list[list[str]]:
     """A title's segments (split at commas, dashes, brackets, bars and slashes), stemmed,
     without those that say what it is for ("... for Face", "... with Aloe")."""
@@ -432,7 +442,7 @@ def _counts(
     for p in products:
         text = stems(f"{p.title} {p.category} {p.attributes.get('type') or ''}")
         words.update(set(text))
-        for segment in _head_segments(p.title):
+        for segment in _head_segments(_without_brand(p.title, p.brand)):
             # The kind a title names is the noun that ends a segment ("... Scientific
             # Calculator, Black"), with the word before it ("scientific calculator").
             ok = [w.isalpha() and len(w) > 2 and w not in noise for w in segment]
