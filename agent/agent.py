@@ -144,6 +144,8 @@ class ShoppingAgent:
         with trace.timed("tools"):
             if self.config.mode == "tools":
                 retrieved = Retrieved(self.tool_caller.run(session, message, trace, toolbox))
+                if retrieved.items:  # the model chose what to rank: the words do not decide
+                    understanding.out_of_catalog = False
             if not retrieved.items and not understanding.out_of_catalog:
                 retrieved = self.retriever.run(plan, toolbox, trace)
         if self._nothing_like(understanding, retrieved):

@@ -291,7 +291,8 @@ def _template_intro(
     if not suggestions and catalog_error:  # not the shopper's words: do not ask for others
         return "I cannot search the catalog right now. Please try again in a moment."
     if understanding.out_of_catalog:
-        said = " ".join(understanding.unknown_words) or "that"
+        unknown = understanding.unknown_words
+        said = " ".join(unknown) if 0 < len(unknown) <= 3 else "that"  # never echo a speech
         note = f" {ALTERNATIVES}" if suggestions else ""
         return f"Sorry, we don't carry {said} in this shop.{note}"
     if not suggestions:
