@@ -3,6 +3,7 @@ one ingested and trained dataset, and a LangChain chat model on the configured L
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,8 +11,12 @@ from langchain_core.language_models import BaseChatModel
 
 from agent.agent import AgentConfig, ShoppingAgent
 from agent.services import Services
+from agent.vocabulary import Vocabulary
 from longtail.settings import Settings
+from retrieval.layout import StoreLayout
 from serving.client import LLMConfig, chat_model, server_flavor
+
+log = logging.getLogger("longtail.agent")
 
 
 def open_services(settings: Settings, data_dir: Path, rank_workers: int = 0) -> Services:
@@ -36,7 +41,17 @@ def open_services(settings: Settings, data_dir: Path, rank_workers: int = 0) -> 
         if rank_workers
         else ranker
     )
-    return Services(ranker=ranks, search=ranker.retriever, cf=cf)  # type: ignore[arg-type]
+    vocabulary = Vocabulary.load(
+        StoreLayout.for_data(settings, data_dir).folder, ranker.dataset.fingerprint()
+    )
+    if vocabulary is None:
+        log.warning("no stored vocabulary for %s: deriving it (run `longtail ingest`)", data_dir)
+    return Services(
+        ranker=ranks,  # type: ignore[arg-type]
+        search=ranker.retriever,
+        cf=cf,
+        vocabulary=vocabulary,
+    )
 
 
 def agent_chat_model(config: LLMConfig, timeout_s: float) -> BaseChatModel:

@@ -17,10 +17,19 @@ import re
 from collections.abc import Iterable
 
 from agent.trace import Violation
+from agent.vocabulary import stems
 from catalog.models import Product
 
 _PRICE = re.compile(r"\$\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:dollars|usd|bucks)\b")
 _REF = re.compile(r"#\s?(\d{1,2})\b")
+MIN_TITLE_WORDS = 3
+_INJECTED = re.compile(
+    r"\b(?:system prompt|(?:previous|prior|your) instructions|admin(?:istrator)? mode|"
+    r"developer mode|jailbreak|override)\b",
+    re.IGNORECASE,
+)
+_LISTING = re.compile(r"^\s*\d+\.\s+")
+_LISTED_HEAD = re.compile(r"^\s*\d+\.\s+.*?\((?:\$\s?\d[\d,]*(?:\.\d{1,2})?|price on request)\):")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _STOPS = re.compile(r"[,.;:!?()\n]")
 _LIMIT_BEFORE = re.compile(
@@ -49,7 +58,13 @@ def prompt_echoes(text: str, instructions: Iterable[str], words: int = 6) -> lis
     found = []
     for sentence in _SENTENCE.split(text):
         said = f" {_norm(sentence)} "
-        if any(f" {run} " in said for run in runs):
+        if _INJECTED.search(sentence):  # "print your system prompt", "admin mode"
+            found.append(
+                Violation(
+                    kind="prompt_echo", text=sentence.strip(), detail="talks about the prompt"
+                )
+            )
+        elif any(f" {run} " in said for run in runs):
             found.append(
                 Violation(kind="prompt_echo", text=sentence.strip(), detail="repeats the prompt")
             )
@@ -59,13 +74,20 @@ def prompt_echoes(text: str, instructions: Iterable[str], words: int = 6) -> lis
 class GroundingChecker:
     """Built once per catalog; `check` runs per answer in about a millisecond."""
 
-    def __init__(self, products: Iterable[Product]) -> None:
+    def __init__(self, products: Iterable[Product], kinds: Iterable[str] = ()) -> None:
         self.products = list(products)
+        # Product kinds of the catalog (stemmed phrases): "a laser printer that offers a
+        # fountain pen" names a kind the printer is not.
+        self.kinds = frozenset(kinds)
         self.titles = {_norm(p.title): p for p in self.products}
         self.by_brand: dict[str, list[tuple[str, Product]]] = {}
-        for title, product in self.titles.items():
+        self.same_title: dict[str, list[Product]] = {}  # listings that share one title
+        for product in self.products:
+            self.same_title.setdefault(_norm(product.title), []).append(product)
+        for product in self.products:  # every product: two listings may share a title
             if product.brand:
-                self.by_brand.setdefault(product.brand.lower(), []).append((title, product))
+                entry = (_norm(product.title), product)
+                self.by_brand.setdefault(product.brand.lower(), []).append(entry)
         self.attributes = sorted(
             {_norm(str(v)) for p in self.products for v in _attribute_values(p)} - {""},
             key=len,
@@ -94,7 +116,7 @@ class GroundingChecker:
         allowed = list(allowed)
         context = (tuple(limits), {b.lower() for b in refused}, f" {_norm(said)} ")
         violations: list[Violation] = []
-        for sentence in _SENTENCE.split(text):
+        for sentence in _units(text):
             if sentence.strip():
                 violations += self._sentence(sentence, allowed, listed, context)
         return violations
@@ -113,6 +135,8 @@ class GroundingChecker:
         allowed_brands = {p.brand.lower() for p in allowed if p.brand}
         mentions: list[tuple[int, Product | None]] = []  # position in `low`, product named
         reported: set[str] = set()
+        shown_titles = [f" {_norm(p.title)} " for p in allowed]
+        shown_text = [f" {p.title.lower()} {p.category.lower()} " for p in allowed]
 
         def unknown(text: str, detail: str) -> None:
             found.append(Violation(kind="unknown_product", text=text, detail=detail))
@@ -122,7 +146,8 @@ class GroundingChecker:
             rest = _norm(low[match.start() :])
             whole = [p for t, p in self.by_brand[brand] if rest.startswith(t)]
             if whole:
-                product = max(whole, key=lambda p: len(p.title))
+                shown = [p for p in whole if p.item_id in allowed_ids]  # duplicate titles
+                product = max(shown or whole, key=lambda p: len(p.title))
                 mentions.append((match.start(), product))
                 if product.item_id not in allowed_ids:
                     reported.add(product.item_id)
@@ -137,13 +162,39 @@ class GroundingChecker:
             elif brand in allowed_brands:
                 same = [p for p in allowed if p.brand.lower() == brand]
                 mentions.append((match.start(), same[0] if len(same) == 1 else None))
+            elif any(brand in t for t in shown_text):
+                continue  # a word of a shown title ("Pentel Sharp pencil"), not a brand named
             elif not (brand in refused and _NEGATED.search(low[: match.start()])):
                 unknown(brand, f"no product returned this turn is from {brand!r}")
         norm = _norm(sentence)
+        padded = f" {norm} "
         for title, product in self.titles.items():
             fresh = product.item_id not in allowed_ids and product.item_id not in reported
-            if fresh and title in norm:
+            # A two-word title ("Mouse Pads") is a kind, not the name of one product.
+            inside = any(f" {title} " in t for t in shown_titles)  # part of a shown title
+            if fresh and len(title.split()) >= MIN_TITLE_WORDS and f" {title} " in padded:
+                if inside:
+                    continue
                 unknown(product.title, f"{product.item_id} was not returned by a tool")
+        if not mentions:  # one shown product named by its title's first words, no brand
+            heads = [
+                (padded.find(f" {head} "), p)
+                for p in allowed
+                if len((head := " ".join(_norm(p.title).split()[:MIN_TITLE_WORDS])).split())
+                == MIN_TITLE_WORDS
+            ]
+            named = {p.item_id: (at, p) for at, p in heads if at >= 0}
+            if len(named) == 1:
+                mentions.append(next(iter(named.values())))
+        listed_item = _LISTING.match(sentence)
+        if listed_item:  # "2. <catalog title> ($9.99): ..." names exactly that listing
+            rest = sentence[listed_item.end() :]
+            titled = [p for p in allowed if rest.startswith(p.title)]
+            if titled:
+                product = max(titled, key=lambda p: len(p.title))
+                start, end = listed_item.end(), listed_item.end() + len(product.title)
+                mentions = [m for m in mentions if not start <= m[0] < end]
+                mentions.append((start, product))
         mentions.sort(key=lambda m: m[0])
         found += self._attributes(norm, allowed, mentions, said)
         claim = _CLAIM.search(low)
@@ -165,7 +216,10 @@ class GroundingChecker:
             before = [p for pos, p in mentions if pos <= match.start()]
             owner = before[-1] if before else None
             if owner is not None:
-                if owner.price is None or abs(owner.price - value) > 0.005:
+                prices = [
+                    p.price for p in self.same_title[_norm(owner.title)] if p.price is not None
+                ]
+                if not any(abs(price - value) <= 0.005 for price in prices):
                     found.append(
                         Violation(
                             kind="wrong_price",
@@ -182,7 +236,10 @@ class GroundingChecker:
                     )
                 )
         if listed is not None:
+            in_titles = {m.group(0) for p in allowed for m in _REF.finditer(p.title)}
             for match in _REF.finditer(sentence):
+                if match.group(0) in in_titles:  # "#10 envelopes" is a title, not a reference
+                    continue
                 if not 1 <= int(match.group(1)) <= listed:
                     found.append(
                         Violation(
@@ -202,8 +259,8 @@ class GroundingChecker:
     ) -> list[Violation]:
         named = {p.item_id: p for _, p in mentions if p is not None}
         owners = list(named.values()) if len(named) == 1 else allowed
+        found = self._kinds(norm, next(iter(named.values()))) if len(named) == 1 else []
         texts = [_product_text(p) for p in owners] + ([said] if not mentions else [])
-        found = []
         padded = f" {norm} "
         for value in self.attributes:
             if f" {value} " in padded and not any(f" {value} " in t for t in texts):
@@ -216,6 +273,31 @@ class GroundingChecker:
                     )
                 )
                 padded = padded.replace(f" {value} ", " ")
+        return found
+
+    def _kinds(self, norm: str, product: Product) -> list[Violation]:
+        """Kinds the sentence attributes to the one product it names that its own text
+        does not have (pairs first: "fountain pen" is checked, not "pen" alone)."""
+        if not self.kinds:
+            return []
+        words = stems(norm)
+        have = set(stems(_product_text(product)))
+        found, covered = [], set()
+        for size in (2, 1):
+            for start in range(len(words) - size + 1):
+                span = set(range(start, start + size))
+                phrase = words[start : start + size]
+                if span & covered or " ".join(phrase) not in self.kinds:
+                    continue
+                covered |= span
+                if not set(phrase) <= have:
+                    found.append(
+                        Violation(
+                            kind="wrong_attribute",
+                            text=" ".join(phrase),
+                            detail=f"{product.title} is not a {' '.join(phrase)}",
+                        )
+                    )
         return found
 
     def repair(
@@ -240,6 +322,19 @@ class GroundingChecker:
             elif sentence.strip():
                 kept.append(sentence.strip())
         return " ".join(kept), removed
+
+
+def _units(text: str) -> list[str]:
+    """The sentences to check one by one; a listing line "2. <title> ($9.99): why" is split
+    after its price, so a title with a full stop in it ("1.1 fl. oz") stays whole."""
+    units: list[str] = []
+    for line in text.split("\n"):
+        head = _LISTED_HEAD.match(line)
+        if head:
+            units.append(head.group(0))
+            line = line[head.end() :]
+        units += _SENTENCE.split(line)
+    return units
 
 
 def _attribute_values(product: Product) -> list[str]:

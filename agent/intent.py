@@ -13,8 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.vocabulary import Vocabulary
 
-Action = Literal["search", "refine", "more", "similar", "details", "cheaper", "chat"]
-ACTIONS: tuple[str, ...] = ("search", "refine", "more", "similar", "details", "cheaper", "chat")
+Action = Literal["search", "refine", "more", "similar", "details", "cheaper", "complement", "chat"]
+ACTIONS: tuple[str, ...] = (
+    "search", "refine", "more", "similar", "details", "cheaper", "complement", "chat"
+)  # fmt: skip
+MAX_BRAND_ENUM = 300  # more brands than this: a bounded string (the grammar stays small)
 MAX_QUERY_CHARS = 60
 MAX_LIST_ITEMS = 3
 MAX_PRICE = 100_000
@@ -34,13 +37,15 @@ class Intent(BaseModel):
     exclude_brands: list[str] = Field(default_factory=list)
     attributes: list[str] = Field(default_factory=list)
     ref: int | None = Field(None, ge=1)
+    products: list[str] = Field(default_factory=list)  # concrete kinds for an indirect need
+    soft_category: str = ""  # the LLM's category guess: a preference, never a filter
 
 
 def intent_schema(vocabulary: Vocabulary, max_ref: int = 10) -> dict[str, Any]:
     """The JSON schema for the LLM's intent, specialised to this catalog."""
     brand = (
         {"type": "string", "enum": list(vocabulary.brands)}
-        if vocabulary.brands
+        if 0 < len(vocabulary.brands) <= MAX_BRAND_ENUM
         else {
             "type": "string",
             "maxLength": 40,
@@ -53,7 +58,7 @@ def intent_schema(vocabulary: Vocabulary, max_ref: int = 10) -> dict[str, Any]:
         "properties": {
             "action": {"type": "string", "enum": list(ACTIONS)},
             "query": {"type": "string", "maxLength": MAX_QUERY_CHARS},
-            "category": {"type": "string", "enum": ["", *vocabulary.categories]},
+            "category": {"type": "string", "enum": ["", *vocabulary.prompt_categories]},
             "min_price": price,
             "max_price": price,
             "brands": brand_list,
@@ -64,6 +69,11 @@ def intent_schema(vocabulary: Vocabulary, max_ref: int = 10) -> dict[str, Any]:
                 "maxItems": MAX_LIST_ITEMS,
             },
             "ref": {"type": "integer", "minimum": 1, "maximum": max_ref},
+            "products": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": 40},
+                "maxItems": MAX_LIST_ITEMS,
+            },
         },
         "required": ["action", "query"],
         "additionalProperties": False,

@@ -48,14 +48,27 @@ _DETAILS = re.compile(
 _CHEAPER = re.compile(r"\b(?:cheaper|less expensive|lower price|more affordable|too expensive)\b")
 _MORE = re.compile(
     r"\b(?:(?:show|give|see)(?: me)? (?:some )?(?:more|others|other)|more options|other "
-    r"options|anything else|something else|different ones|other ones|what else|next ones)\b"
+    r"options|anything else|something else|different ones|other ones|what else|next ones|"
+    r"(?:a )?few more|some more|more please)\b"
 )
 _FOCUS_BRAND = re.compile(
     r"\b(?:not|no|other than|different from|avoid)\s+(?:that|this|the same|those|these)\s+"
     r"brands?\b|\b(?:different|another|other) brands?\b"
 )
+# "not Panasonic", "anything but Lamy": a name the catalog has no brand field for (brands
+# of the Office data live in titles) is refused by the words of the title.
+_NEGATED_NAME = re.compile(
+    r"\b(?:not|no|except|without|avoid|other than|anything but|but not|excluding|nothing from)"
+    r"\s+(?:an?\s+|the\s+|from\s+)?([A-Z][\w&'\-]+)"
+)
+_BY = re.compile(r"\b(?:from|by|made by|brand|only|just)\s*$")
 _ANY_BRAND = re.compile(r"\bany brand\b")
 _ANY_PRICE = re.compile(r"\b(?:any price|no (?:price )?limit|price doesn't matter)\b")
+_COMPLEMENT = re.compile(
+    r"\b(?:go(?:es)?(?: well| nicely)? with|pairs? (?:well )?with|to go with|complements?|"
+    r"accessor(?:y|ies) for|what else (?:do|would|should|might) i (?:need|want|get)|"
+    r"need (?:for|with) (?:it|this|that)|bought (?:with|together)|use (?:it )?with)\b"
+)
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay|great|cool)\b[\s!.]*$")
 _STOP_WORDS = (
     "i im i'm me my a an the some any for to of in on with and or but please show find need "
@@ -64,7 +77,8 @@ _STOP_WORDS = (
     "one ones can you could would like buy good nice new not no instead from tell about brand "
     "brands fine hi hello hey thanks ok okay see give other others first second third fourth "
     "fifth last number item option options similar same again also just only too very really "
-    "do does "
+    "do does what goes go well with else pair pairs complement complements bought together "
+    "use help am so different another "
 )
 _STOP = frozenset(_STOP_WORDS.split())
 
@@ -77,6 +91,8 @@ class Reading:
     product_type: str = ""
     explicit: set[str] = field(default_factory=set)
     exclude_focus_brand: bool = False
+    complement: bool = False  # "what goes well with it": things bought with an item
+    exclude_words: list[str] = field(default_factory=list)  # refused names, not catalog brands
     clear_brands: bool = False
     clear_prices: bool = False
     numbers: tuple[float, ...] = ()
@@ -90,12 +106,15 @@ def read_message(message: str, vocabulary: Vocabulary) -> Reading:
     reading.numbers = tuple(float(n) for n in _ANY_NUMBER.findall(text))
     _prices(text, reading)
     _brands(message, text, vocabulary, reading)
-    types = vocabulary.types_in(message)
-    if types:
-        reading.product_type = types[-1][1]
-        intent.category = vocabulary.types[reading.product_type]
-        reading.explicit |= {"category", "type"}
-    else:
+    reading.complement = bool(_COMPLEMENT.search(text))
+    kind = vocabulary.kind_in(_without_names(message, reading))
+    if kind:
+        reading.product_type = kind
+        reading.explicit.add("type")
+    if kind and vocabulary.typed:
+        intent.category = vocabulary.types[kind]
+        reading.explicit.add("category")
+    elif not vocabulary.coded_categories:
         categories = vocabulary.categories_in(message)
         if categories:
             intent.category = categories[-1][1]
@@ -138,14 +157,30 @@ def _brands(message: str, text: str, vocabulary: Vocabulary, reading: Reading) -
     intent = reading.intent
     normalized = " ".join(re.findall(r"[a-z0-9&'\-]+", text))
     negated_until = -1  # "not Summitry or Trailwise": a list after a negation stays negated
+    generic = set(vocabulary.generic_brands)
     for position, brand in vocabulary.brands_in(message):
         before = normalized[:position]
+        after = normalized[position + len(brand) + 1 :]
+        capital = re.search(rf"(?<!^)(?<![.!?]\s)\b{re.escape(brand)}\b", message.strip())
+        said = (
+            _NEGATION.search(before)
+            or _BY.search(before)
+            or re.match(r"(?:brand|ones|products|only)\b", after)
+            or capital  # "only Avery ones": written as a name, not as "retinol cream"
+        )
+        if brand in generic and not said:
+            continue  # "retinol night cream": a word of the request, not the brand Retinol
         between = normalized[negated_until:position] if negated_until >= 0 else "x"
         if _NEGATION.search(before) or re.fullmatch(r"[\s,]*(?:or|and|nor|,)?[\s,]*", between):
             intent.exclude_brands.append(brand)
             negated_until = position + len(brand) + 1
         else:
             intent.brands.append(brand)
+    known = {b.lower() for b in [*intent.brands, *intent.exclude_brands]}
+    for match in _NEGATED_NAME.finditer(message):
+        name = match.group(1)
+        if name.lower() not in known and name.lower() not in _STOP:
+            reading.exclude_words.append(name)
     if intent.brands:
         reading.explicit.add("brands")
     if intent.exclude_brands:
@@ -154,8 +189,19 @@ def _brands(message: str, text: str, vocabulary: Vocabulary, reading: Reading) -
     reading.clear_brands = bool(_ANY_BRAND.search(text))
 
 
+def _without_names(message: str, reading: Reading) -> str:
+    """The message without the brands and refused names it says (not product kinds)."""
+    intent = reading.intent
+    text = message
+    for name in [*intent.brands, *intent.exclude_brands, *reading.exclude_words]:
+        text = re.sub(rf"(?<![\w&]){re.escape(name)}(?![\w&])", " ", text, flags=re.IGNORECASE)
+    return text
+
+
 def _action(text: str, reading: Reading) -> str:
     has_ref = reading.intent.ref is not None
+    if reading.complement:
+        return "complement"
     if has_ref and _DETAILS.search(text) and not _SIMILAR.search(text):
         return "details"
     if has_ref and _SIMILAR.search(text):
@@ -176,8 +222,9 @@ def _action(text: str, reading: Reading) -> str:
 def _query(message: str, vocabulary: Vocabulary, reading: Reading) -> str:
     """The product words of the message: what is left after prices, brands and filler."""
     text = message.lower()
-    for brand in vocabulary.brands:
-        text = text.replace(brand.lower(), " ")
+    named = [*reading.intent.brands, *reading.intent.exclude_brands, *reading.exclude_words]
+    for brand in sorted(named, key=len, reverse=True):  # only the names the message says
+        text = re.sub(rf"(?<![\w&]){re.escape(brand.lower())}(?![\w&])", " ", text)
     text = _RANGE.sub(" ", text)
     text = _MAX.sub(" ", text)
     text = _MIN.sub(" ", text)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from agent.vocabulary import Vocabulary
 from catalog.dataset import Dataset
 from catalog.models import Product
 from ranking.request import RankRequest, RankResult
@@ -34,8 +35,10 @@ class SimilarItems(Protocol):
 
 @dataclass
 class Services:
-    """The agent's back ends; search and cf are optional (tools that need them say so)."""
+    """The agent's back ends; search and cf are optional (tools that need them say so);
+    `vocabulary` is the catalog's stored vocabulary (derived from the products if None)."""
 
     ranker: Ranker
     search: ProductSearch | None = None
     cf: SimilarItems | None = None
+    vocabulary: Vocabulary | None = None

@@ -28,6 +28,10 @@ class Constraints:
     brands: tuple[str, ...] = ()
     exclude_brands: tuple[str, ...] = ()
     attributes: tuple[str, ...] = ()
+    exclude_words: tuple[str, ...] = ()  # refused names that are no brand field: title words
+    # Soft preferences: ranked first, never filtered on (the shopper did not say them).
+    kinds: tuple[str, ...] = ()  # concrete kinds the LLM named for an indirect need
+    soft_category: str = ""  # the LLM's category guess
 
     def filters(self, exclude_ids: tuple[str, ...] = ()) -> dict[str, Any]:
         """The exact search filters (retrieval.filters.SearchFilters fields)."""
@@ -56,8 +60,9 @@ class Constraints:
             parts.append(f"over ${self.min_price:g}")
         if self.brands:
             parts.append(f"from {' or '.join(self.brands)}")
-        if self.exclude_brands:
-            parts.append(f"not {', '.join(self.exclude_brands)}")
+        refused = [*self.exclude_brands, *self.exclude_words]
+        if refused:
+            parts.append(f"not {', '.join(refused)}")
         return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,6 +75,9 @@ class Constraints:
             "brands": list(self.brands),
             "exclude_brands": list(self.exclude_brands),
             "attributes": list(self.attributes),
+            "exclude_words": list(self.exclude_words),
+            "kinds": list(self.kinds),
+            "soft_category": self.soft_category,
         }
 
 
@@ -103,7 +111,7 @@ class Session:
 
 @dataclass(frozen=True)
 class Plan:
-    """What the agent does this turn: `kind` is rank, similar or details."""
+    """What the agent does this turn: `kind` is rank, similar, complement or details."""
 
     kind: str
     constraints: Constraints
@@ -112,26 +120,39 @@ class Plan:
 
 
 def plan_turn(
-    session: Session, intent: Intent, reading: Reading, product: Any, max_price_step: float = 0.01
+    session: Session,
+    intent: Intent,
+    reading: Reading,
+    product: Any,
+    max_price_step: float = 0.01,
+    kind_of: Any = None,
+    known: Any = None,
 ) -> Plan:
     """Revise the session's constraints with the intent and choose the turn's plan.
 
-    `product` maps an item id to its Product (for "cheaper than #2", "like #1").
+    `product` maps an item id to its Product (for "cheaper than #2", "like #1"); `kind_of`
+    a Product to its kind (default: its `attributes.type`); `known` tells catalog words
+    (only they join a refined request). A first message is always a new request, so its
+    words always reach the ranker.
     """
     current = session.constraints
     anchor = session.resolve_ref(intent.ref)
-    if intent.action == "details" and anchor is None and session.focus:
+    if intent.action in ("details", "complement") and anchor is None and session.focus:
         anchor = session.focus
     action = intent.action
+    if action == "complement" and anchor is None and session.last_shown:
+        anchor = session.last_shown[0]
     if action in ("details", "similar") and anchor is None:
         action = "more" if action == "similar" else "refine"
+    if action in ("refine", "more", "chat", "cheaper") and not current.query and intent.query:
+        action = "search"  # nothing is in force yet: this is the request
     new_topic = action == "search" and (
         (reading.product_type and reading.product_type != current.product_type)
         or (intent.category and intent.category != current.category)
         or not current.query
     )
     base = Constraints() if new_topic else current
-    constraints = _revise(base, intent, reading, new_topic)
+    constraints = _revise(base, intent, reading, new_topic, known)
     focus_item = anchor or session.focus or (session.last_shown[0] if session.last_shown else None)
     if reading.exclude_focus_brand and focus_item:
         brand = product(focus_item).brand
@@ -155,21 +176,37 @@ def plan_turn(
     exclude = tuple(dict.fromkeys(session.shown))
     if action == "details" and anchor:
         return Plan("details", constraints, anchor, exclude)
+    if action == "complement":
+        constraints = replace(constraints, product_type=reading.product_type)
+        # The kind named in "what ink goes with it" narrows the complements; the anchor
+        # (when none is in the session: the best match of the words) is what they go with.
+        return Plan("complement", constraints, anchor, exclude)
     if action == "similar" and anchor:
-        anchored = _like(product(anchor), constraints)
+        anchored = _like(product(anchor), constraints, kind_of)
         return Plan("similar", anchored, anchor, exclude)
     return Plan("rank", constraints, anchor if action == "cheaper" else None, exclude)
 
 
-def _revise(base: Constraints, intent: Intent, reading: Reading, new_topic: bool) -> Constraints:
+def _revise(
+    base: Constraints, intent: Intent, reading: Reading, new_topic: bool, known: Any = None
+) -> Constraints:
     values = base
     if new_topic or (intent.query and reading.product_type):
-        values = replace(values, query=intent.query, product_type=reading.product_type)
-    elif intent.attributes:
-        extra = [a for a in intent.attributes if a not in values.query]
-        values = replace(values, query=" ".join([values.query, *extra]).strip())
+        values = replace(
+            values,
+            query=intent.query,
+            product_type=reading.product_type,
+            kinds=tuple(intent.products),
+        )
+    else:  # a refinement's catalog words join the request ("for a left-handed writer")
+        said = values.query.split()
+        extra = [w for w in [*intent.query.split(), *intent.attributes] if w not in said]
+        extra = [w for w in extra if known is None or known(w)]
+        values = replace(values, query=" ".join([values.query, *extra]).strip()[:120])
     if intent.category:
         values = replace(values, category=intent.category)
+    if intent.soft_category or new_topic:
+        values = replace(values, soft_category=intent.soft_category)
     if reading.clear_prices:
         values = replace(values, min_price=None, max_price=None)
     if intent.max_price is not None:
@@ -199,17 +236,23 @@ def _revise(base: Constraints, intent: Intent, reading: Reading, new_topic: bool
         values = replace(
             values, attributes=tuple(dict.fromkeys([*values.attributes, *intent.attributes]))
         )
+    if reading.exclude_words:
+        words = tuple(dict.fromkeys([*values.exclude_words, *reading.exclude_words]))
+        values = replace(values, exclude_words=words)
     return values
 
 
-def _like(anchor: Product, constraints: Constraints) -> Constraints:
-    """Constraints for "more like #2": the anchor's type and category, the shopper's limits."""
-    kind = str(anchor.attributes.get("type") or "")
+def _like(anchor: Product, constraints: Constraints, kind_of: Any = None) -> Constraints:
+    """Constraints for "more like #2": the anchor's kind, the shopper's limits (and the
+    anchor's category where the catalog types its products)."""
+    typed = str(anchor.attributes.get("type") or "")
+    kind = typed or (kind_of(anchor) if kind_of is not None else "")
     features = anchor.attributes.get("features") or []
-    query = " ".join([str(features[0]), kind]) if features and kind else kind or anchor.title
+    query = " ".join([str(features[0]), kind]) if features and typed else typed or anchor.title
     return replace(
         constraints,
-        query=query,
+        query=query[:120],
         product_type=kind or constraints.product_type,
-        category=anchor.category or constraints.category,
+        category=(anchor.category or constraints.category) if typed else constraints.category,
+        kinds=(),
     )

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -72,6 +73,14 @@ class RankCandidatesArgs(BaseModel):
     anchor: str | None = Field(
         None, max_length=128, description="an item the result should be like"
     )
+    llm_texts: list[str] = Field(
+        default_factory=list, max_length=10, description="product kinds that would fit the need"
+    )
+
+
+class BoughtTogetherArgs(BaseModel):
+    item_id: str = Field(min_length=1, max_length=128)
+    k: int = Field(30, ge=1, le=100)
 
 
 class ProductDetailsArgs(BaseModel):
@@ -197,6 +206,7 @@ class Toolbox:
                 filters=args.filters.search_filters(self.session.shown),
                 tail_knob=args.tail_knob,
                 k=args.k,
+                llm_texts=tuple(args.llm_texts),
             )
             result = self.services.ranker.rank(request)
             self.last_rank = result
@@ -206,6 +216,31 @@ class Toolbox:
             return data
 
         return self._record("rank_candidates", args, run)
+
+    def bought_together(self, args: BoughtTogetherArgs) -> dict[str, Any]:
+        """Items bought by the same shoppers as this one (co-purchase counts from the log),
+        then the catalog's own also-bought list for it."""
+
+        def run() -> dict[str, Any]:
+            product = self._product(args.item_id)
+            counts = co_purchases(self.dataset, self.dataset.item_index(args.item_id))
+            items = []
+            for index, shoppers in counts[: args.k]:
+                other = self.dataset.products[index]
+                self.seen_items[other.item_id] = other
+                items.append({**_item(other), "shoppers": shoppers, "source": "co-purchase"})
+            listed = getattr(self.dataset, "relations", {}).get("also_bought", {})
+            known = {i["item_id"] for i in items}
+            for other_id in listed.get(product.item_id, ()):
+                if len(items) >= 2 * args.k:
+                    break
+                if other_id not in known and self.dataset.has_item(other_id):
+                    other = self._product(other_id)
+                    self.seen_items[other_id] = other
+                    items.append({**_item(other), "shoppers": 0, "source": "catalog"})
+            return {"item_id": product.item_id, "items": items}
+
+        return self._record("bought_together", args, run)
 
     def product_details(self, args: ProductDetailsArgs) -> dict[str, Any]:
         """Everything the catalog knows about one product."""
@@ -246,6 +281,19 @@ class Toolbox:
             infer_schema=False,
             handle_validation_error=_validation_message,
         )
+
+
+def co_purchases(dataset: Any, item: int) -> list[tuple[int, int]]:
+    """(item index, shoppers) for every item that shoppers of `item` also have in their
+    log, most shared first (ties by index)."""
+    users = np.unique(dataset.users[dataset.items == item])
+    if not len(users):
+        return []
+    mask = np.isin(dataset.users, users) & (dataset.items != item)
+    pairs = np.unique(np.stack([dataset.users[mask], dataset.items[mask]]), axis=1)
+    counts = np.bincount(pairs[1], minlength=dataset.n_items)
+    order = np.lexsort((np.arange(len(counts)), -counts))
+    return [(int(i), int(counts[i])) for i in order if counts[i] > 0]
 
 
 def _validation_message(exc: Exception) -> str:

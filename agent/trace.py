@@ -36,6 +36,7 @@ class CandidateTrace(BaseModel):
     price: float | None = None
     brand: str = ""
     category: str = ""
+    similarity: float | None = None  # cosine of its text to the request (ranker's message)
 
 
 class Suggestion(BaseModel):
@@ -86,6 +87,10 @@ class TurnTrace(BaseModel):
     intent: dict[str, Any] = Field(default_factory=dict)
     plan: str = ""
     constraints: dict[str, Any] = Field(default_factory=dict)
+    corrections: dict[str, str] = Field(default_factory=dict)  # misspelt word -> catalog word
+    expansion: list[str] = Field(default_factory=list)  # the LLM's product kinds for a need
+    out_of_catalog: bool = False  # the catalog has nothing of what was asked
+    bought_together: dict[str, int] = Field(default_factory=dict)  # item -> shoppers with anchor
     tool_calls: list[ToolCall] = Field(default_factory=list)
     llm_calls: list[LLMCall] = Field(default_factory=list)
     candidates: list[CandidateTrace] = Field(default_factory=list)

@@ -5,9 +5,12 @@ catalog decide.
 - prices, brands and "#n" the rules found explicitly win; an LLM price that is not a number
   in the message, or a brand the message never names, is dropped (a small model invents
   them); a message that only sets prices or brands refines the request, never starts anew;
-- the LLM's category counts only where the rules found none (it is what reads "something
-  for my dog" as Pets); its query, and a "search" (a new request) at all, count only when
-  its query shares a word with the message: otherwise it is echoing the request in force.
+- the LLM's category is a soft preference (ranked first, never a filter): a wrong guess
+  over coded categories must not hide what was asked for; its query, and a "search" (a
+  new request) at all, count only when its query shares a word with the message:
+  otherwise it is echoing the request in force;
+- its `products` (concrete kinds for a gift, an occasion, a problem) are kept when the
+  message names no product kind of the catalog.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def merge_intent(
     if not explicit & {"min_price", "max_price"}:  # numbers the rules placed are theirs
         for name in ("min_price", "max_price"):
             value = getattr(llm, name)
-            if value is not None and float(value) in reading.numbers:
+            if value is not None and float(value) > 0 and float(value) in reading.numbers:
                 setattr(merged, name, float(value))
     said = message.lower()
     for name in ("brands", "exclude_brands"):
@@ -52,16 +55,22 @@ def merge_intent(
         kept = [
             brand
             for b in getattr(llm, name)
-            if (brand := vocabulary.brand(b)) and brand.lower() in said
+            if (brand := vocabulary.brand(b))
+            and brand.lower() in said
+            and brand not in vocabulary.generic_brands  # "retinol" is a word, not a brand
         ]
         other = "exclude_brands" if name == "brands" else "brands"
         setattr(merged, name, [b for b in kept if b not in getattr(merged, other)])
     if "category" not in explicit and llm.category and merged.action == "search":
-        category = vocabulary.category(llm.category)
-        if category:
-            merged.category = category
+        merged.soft_category = vocabulary.category(llm.category) or ""
     if llm.query and _shares_word(llm.query, message) and not reading.product_type:
         merged.query = llm.query.strip()[:120]
+    if llm.action == "complement" and "action" not in explicit:
+        merged.action = "complement"
+    if llm.products and not reading.product_type and merged.action == "search":
+        # An indirect need ("a gift for my dad who cooks"): the LLM's concrete kinds are
+        # searched beside the shopper's words.
+        merged.products = [p.strip()[:40] for p in llm.products if p.strip()][:3]
     return merged
 
 

@@ -2,7 +2,9 @@
 
 Files: train.csv, dev.csv, test.csv (TSV `user_id item_id time [neg_items]`; the sampled
 negatives are ignored), Office.text (`ASIN<TAB>text`), Office.item2index (`ASIN<TAB>id`)
-and optionally item_meta.csv (`item_id i_category i_brand ...`). The three splits are read
+and optionally item_meta.csv (`item_id i_category i_brand r_complement r_substitute`; the
+relation lists become `Dataset.relations`: r_complement = "also_bought", r_substitute =
+"also_viewed"). The three splits are read
 in the order train, dev, test, so file order keeps the original split order on time ties.
 
 Source: McAuley et al., Amazon product data (2014); cite He & McAuley, WWW 2016 and
@@ -21,6 +23,7 @@ from catalog.errors import BadRows, DataError
 from catalog.models import EVENTS, Product
 
 SPLITS = ("train.csv", "dev.csv", "test.csv")
+RELATIONS = {"r_complement": "also_bought", "r_substitute": "also_viewed"}
 SOURCE = "McAuley et al., Amazon product data 2014 (He & McAuley WWW'16; McAuley et al. SIGIR'15)"
 
 
@@ -116,13 +119,24 @@ def load_amazon(folder: Path, skip_bad: bool = False) -> Dataset:
         texts[asin_to_id[asin]] = text.strip()
 
     meta: dict[int, tuple[str, str]] = {}
+    related: dict[str, dict[int, list[int]]] = {}
     meta_path = folder / "item_meta.csv"
     if meta_path.is_file():
+        header = meta_path.open(encoding="utf-8").readline().rstrip("\n").split("\t")
+        columns = {n: c for c, n in enumerate(header) if n in RELATIONS}
         for line_no, parts in _read_tsv(meta_path, 3, bad, header=True):
             if not parts[0].isdigit():
                 bad.report(DataError(meta_path, line_no, f"item id {parts[0]!r} is not an integer"))
                 continue
             meta[int(parts[0])] = (parts[1], parts[2])
+            for name, column in columns.items():
+                ids = _id_list(parts[column] if column < len(parts) else "[]")
+                if ids is None:
+                    bad.report(
+                        DataError(meta_path, line_no, f"field {name!r}: not a list of item ids")
+                    )
+                    continue
+                related.setdefault(RELATIONS[name], {})[int(parts[0])] = ids
 
     ids = sorted(i for i in id_to_asin if i in texts)
     brands = _brands({i: texts[i] for i in ids}, {i: meta[i][1] for i in ids if i in meta})
@@ -137,6 +151,14 @@ def load_amazon(folder: Path, skip_bad: bool = False) -> Dataset:
         for i in ids
     ]
     dense = {i: n for n, i in enumerate(ids)}
+    relations = {
+        name: {
+            id_to_asin[i]: tuple(id_to_asin[j] for j in others if j in dense and j != i)
+            for i, others in lists.items()
+            if i in dense
+        }
+        for name, lists in related.items()
+    }
 
     user_index: dict[str, int] = {}
     users: list[int] = []
@@ -166,4 +188,14 @@ def load_amazon(folder: Path, skip_bad: bool = False) -> Dataset:
         timestamps=np.asarray(times, dtype=np.float64),
         events=np.full(len(items), EVENTS.index("rating"), dtype=np.int8),
         skipped=tuple(str(e) for e in bad.errors),
+        relations={n: {i: r for i, r in rel.items() if r} for n, rel in relations.items()},
     )
+
+
+def _id_list(text: str) -> list[int] | None:
+    """ "[451, 1886]" -> [451, 1886]; None when it is not such a list."""
+    text = text.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    parts = [p.strip() for p in text[1:-1].split(",") if p.strip()]
+    return [int(p) for p in parts] if all(p.isdigit() for p in parts) else None

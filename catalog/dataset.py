@@ -30,6 +30,9 @@ class Dataset:
     timestamps: np.ndarray  # float64 unix seconds per interaction
     events: np.ndarray  # int8 index into EVENTS per interaction
     skipped: tuple[str, ...] = ()  # messages of rows dropped under --skip-bad
+    # The catalog's own item relations, e.g. {"also_bought": {item_id: (item_id, ...)}}: what
+    # the shop knows goes together (kept out of `fingerprint`: they feed no trained model).
+    relations: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, compare=False)
     _item_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -5,6 +5,8 @@ items.jsonl       one JSON object a line; `item_id` and `title` required; `descr
                   kept in `attributes`.
 interactions.csv  header `user_id,item_id,timestamp[,event]`; timestamp in unix seconds
                   or ISO 8601; event one of view/cart/purchase/rating (default purchase).
+relations.csv     optional, header `item_id,relation,other_id`: the catalog's own item
+                  relations (e.g. also_bought), which the agent uses for complements.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from catalog.models import EVENTS, Product
 
 ITEMS_FILE = "items.jsonl"
 INTERACTIONS_FILE = "interactions.csv"
+RELATIONS_FILE = "relations.csv"
+RELATION_COLUMNS = ("item_id", "relation", "other_id")
 PRODUCT_FIELDS = {"item_id", "title", "description", "category", "brand", "price", "attributes"}
 REQUIRED_COLUMNS = ("user_id", "item_id", "timestamp")
 
@@ -189,6 +193,7 @@ def load_generic(folder: Path, skip_bad: bool = False) -> Dataset:
     user_ids, users, items, times, events = read_interactions(
         folder / INTERACTIONS_FILE, item_index, bad
     )
+    relations = read_relations(folder / RELATIONS_FILE, item_index, bad)
     return Dataset(
         name=folder.name,
         products=products,
@@ -198,8 +203,35 @@ def load_generic(folder: Path, skip_bad: bool = False) -> Dataset:
         timestamps=times,
         events=events,
         skipped=tuple(str(e) for e in bad.errors),
+        relations=relations,
         _item_index=item_index,
     )
+
+
+def read_relations(
+    path: Path, item_index: dict[str, int], bad: BadRows
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """relations.csv (optional) as {relation: {item_id: (other ids, in file order)}}."""
+    if not path.is_file():
+        return {}
+    found: dict[str, dict[str, list[str]]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        if tuple(h.strip() for h in header) != RELATION_COLUMNS:
+            raise DataError(path, 1, f"expected the header {','.join(RELATION_COLUMNS)}")
+        for line_no, row in enumerate(reader, start=2):
+            if len(row) != 3:
+                bad.report(DataError(path, line_no, f"expected 3 fields, found {len(row)}"))
+                continue
+            item, relation, other = (v.strip() for v in row)
+            unknown = [i for i in (item, other) if i not in item_index]
+            if unknown or not relation:
+                detail = f"unknown item id {unknown[0]!r}" if unknown else "empty relation"
+                bad.report(DataError(path, line_no, detail))
+                continue
+            found.setdefault(relation, {}).setdefault(item, []).append(other)
+    return {r: {i: tuple(o) for i, o in items.items()} for r, items in found.items()}
 
 
 def write_generic(dataset: Dataset, folder: Path) -> None:
@@ -211,6 +243,13 @@ def write_generic(dataset: Dataset, folder: Path) -> None:
             row = product.model_dump(exclude_defaults=True)
             row.setdefault("item_id", product.item_id)
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if dataset.relations:
+        with (folder / RELATIONS_FILE).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(RELATION_COLUMNS)
+            for relation, items in sorted(dataset.relations.items()):
+                for item_id, others in items.items():
+                    writer.writerows([item_id, relation, other] for other in others)
     item_ids = dataset.item_ids
     with (folder / INTERACTIONS_FILE).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

@@ -127,8 +127,9 @@ class HybridRanker:
         )[0]
         timings["rank_ms"] = _ms(t)
         drivers = self._drivers(history, explanation)
+        similarity = extra["message"][0] if "message" in extra else None
         items = [
-            self._ranked_item(ranked, position, drivers)
+            self._ranked_item(ranked, position, drivers, similarity)
             for position in range(request.k)
             if position < len(ranked.items)
         ]
@@ -201,7 +202,13 @@ class HybridRanker:
         order = np.argsort(-attention, kind="stable")[:2]
         return tuple(self._ids[history[i]] for i in order if attention[i] >= DRIVING_ATTENTION)
 
-    def _ranked_item(self, ranked: Ranked, position: int, drivers: tuple[str, ...]) -> RankedItem:
+    def _ranked_item(
+        self,
+        ranked: Ranked,
+        position: int,
+        drivers: tuple[str, ...],
+        similarity: np.ndarray | None = None,
+    ) -> RankedItem:
         index = int(ranked.items[position])
         product = self.dataset.products[index]
         sources = tuple(
@@ -225,6 +232,7 @@ class HybridRanker:
                 for k, v in self.scorer.combiner.contributions(ranked.features[position]).items()
             },
             driving_history=drivers if "intent" in sources else (),
+            message_similarity=None if similarity is None else round(float(similarity[index]), 4),
         )
 
 

@@ -47,6 +47,7 @@ class RankedItem:
     sources: tuple[str, ...]  # the candidate generators that proposed it
     contributions: dict[str, float]  # signal -> weight x feature, summing to `score` - bias
     driving_history: tuple[str, ...] = ()  # history item ids the intent encoder attended to
+    message_similarity: float | None = None  # cosine of its text to the message; None: no message
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -23,6 +23,7 @@ def ingest(
 ) -> None:
     """Embed and store a catalog: only new or changed products are embedded, removed ones
     are deleted; an interrupted run resumes where it stopped."""
+    from agent.calibration import save_vocabulary
     from catalog.loading import load_dataset
     from longtail.prepare import prepare_demo
     from longtail.settings import load_settings
@@ -40,8 +41,10 @@ def ingest(
     if rebuild:
         drop_store(settings, layout)
     report = run_ingest(dataset, settings, layout, encoder)
+    with err.status("deriving the agent's vocabulary from the catalog"):
+        vocabulary_path = save_vocabulary(dataset, encoder, layout.folder, settings)
     if json_output:
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), "vocabulary": str(vocabulary_path)})
     else:
         err.print(
             f"{dataset.name}: {report.items} products in {report.store} — {report.added} added, "

@@ -11,10 +11,10 @@ import pytest
 
 from agent.agent import AgentConfig, ShoppingAgent
 from agent.build import build_agent
-from agent.conversations import Expect, check_turn, grounding_violations
 from agent.grounding import GroundingChecker
 from agent.services import Services
 from agent.trace import TurnTrace
+from evaluation.chat_checks import Expect, check_turn, grounding_violations
 from serving.client import LLMConfig
 from serving.embedded import EmbeddedServer
 from serving.models import DEFAULT_MODEL, ensure_model

@@ -9,10 +9,11 @@ import openai
 import pytest
 from langchain_core.messages import AIMessage
 
-from agent.agent import TOOLS_RESAMPLE_TEMPERATURE, AgentConfig, ShoppingAgent
+from agent.agent import AgentConfig, ShoppingAgent
 from agent.llm_steps import classify
 from agent.services import Services
 from agent.session import Session
+from agent.tool_calling import TOOLS_RESAMPLE_TEMPERATURE
 from agent.tools import RankCandidatesArgs, SearchProductsArgs, Toolbox, ToolError
 from agent.trace import TurnTrace
 from tests.agent.fakes import OverlapRanker, ScriptedChat

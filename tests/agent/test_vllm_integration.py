@@ -10,9 +10,9 @@ import pytest
 
 from agent.agent import AgentConfig
 from agent.build import build_agent
-from agent.conversations import Expect, check_turn, grounding_violations
 from agent.grounding import GroundingChecker
 from agent.services import Services
+from evaluation.chat_checks import Expect, check_turn, grounding_violations
 from serving.client import LLMConfig
 from serving.models import DEFAULT_MODEL, ensure_model
 from serving.vllm.launcher import VLLMCPUServer, VLLMInstallError

@@ -1,17 +1,18 @@
-"""The conversation test set: scripted multi-turn chats with the constraints every turn's
-suggestions must satisfy, and the checks and metrics `longtail eval-chat` reports.
+"""Conversation sets: scripted multi-turn chats over one catalog, each turn with the
+constraints its suggestions must satisfy, and the runner and metrics of `longtail eval-chat`.
 
-A script is a YAML file (docs/agent.md documents the format):
+A set is a folder of YAML scripts (docs/agent.md documents the format); the shipped sets
+are tests/conversations/{demo,office,beauty}, each written for its own catalog:
 
-    name: backpack-under-60
-    user: u00012            # optional: a demo shopper whose logged history the agent sees
-    history: [D00042]       # optional: item ids the shopper bought before
+    name: fountain-pen-not-lamy
+    user: u00012            # optional: a shopper of the served data whose logged history counts
+    history: [B0000AQO4Y]   # optional: item ids the shopper bought before
     turns:
-      - say: I need a waterproof hiking backpack under $60
-        expect: {type: hiking backpack, max_price: 60}
+      - say: a fountain pen, but not a Lamy
+        expect: {words: [fountain pen], exclude_brands: [Lamy]}
       - view: 1             # optional: the shopper opens #1 of the last list first
-        say: not Wildgrove
-        expect: {type: hiking backpack, max_price: 60, exclude_brands: [Wildgrove]}
+        say: tell me more about the first one
+        expect: {details: 1}
 """
 
 from __future__ import annotations
@@ -25,36 +26,20 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.agent import ShoppingAgent, TurnResult
+from agent.agent import ShoppingAgent
 from agent.grounding import GroundingChecker
-from agent.session import Constraints, Session
+from catalog.models import Product
+from evaluation.chat_checks import Expect, check_turn, grounding_violations, has_word
+from evaluation.explanation_audit import explanation_violations
 from longtail.errors import LongtailError
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DIR = REPO / "tests" / "conversations"
+SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "conversations"
+SET_NAMES = ("demo", "office", "beauty")
+DEFAULT_DIR = SETS_DIR / "demo"
 
 
 class ScriptError(LongtailError):
     """A conversation file that does not parse or does not follow the format."""
-
-
-class Expect(BaseModel):
-    """What every suggestion of the turn must satisfy; empty fields check nothing."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    category: str | None = None
-    type: str | list[str] | None = None  # product type (attributes.type), or any of several
-    min_price: float | None = None
-    max_price: float | None = None
-    brands: list[str] = Field(default_factory=list)  # every suggestion is one of these
-    exclude_brands: list[str] = Field(default_factory=list)
-    color: str | None = None  # at least one suggestion has this colour
-    new_items: bool = True  # nothing shown in earlier turns, unless `details`
-    details: int | None = None  # the answer is about #n of the previous list
-    same_type_as: int | None = None  # suggestions share the type of #n of the previous list
-    cheaper_than_previous: bool = False  # each costs less than everything in the previous list
-    min_results: int = 1
 
 
 class ScriptTurn(BaseModel):
@@ -94,93 +79,43 @@ def load_scripts(folder: Path = DEFAULT_DIR) -> list[Script]:
     return scripts
 
 
-def check_turn(
-    agent: ShoppingAgent,
-    expect: Expect,
-    result: TurnResult,
-    previous: list[str],
-    shown_before: set[str],
-) -> list[str]:
-    """The constraints this turn breaks, in words; [] when every check passes."""
-    failures: list[str] = []
-    products = [agent.product(s.item_id) for s in result.suggestions]
-    if len(products) < expect.min_results:
-        failures.append(f"{len(products)} suggestions, expected at least {expect.min_results}")
-    if expect.details is not None:
-        wanted = previous[expect.details - 1] if len(previous) >= expect.details else None
-        if [p.item_id for p in products] != [wanted]:
-            failures.append(f"details: expected #{expect.details} ({wanted})")
-        return failures
-    types = [expect.type] if isinstance(expect.type, str) else expect.type or []
-    if expect.same_type_as is not None and len(previous) >= expect.same_type_as:
-        types = [str(agent.product(previous[expect.same_type_as - 1]).attributes.get("type"))]
-    ceiling = None
-    if expect.cheaper_than_previous and previous:
-        prices = [agent.product(i).price for i in previous]
-        ceiling = min(p for p in prices if p is not None)
-    for p in products:
-        kind = str(p.attributes.get("type") or "")
-        if ceiling is not None and (p.price is None or p.price >= ceiling):
-            failures.append(f"{p.item_id} costs {p.price}, not below the earlier {ceiling}")
-        if expect.category and p.category != expect.category:
-            failures.append(f"{p.item_id} category {p.category!r}, expected {expect.category!r}")
-        if types and kind not in types:
-            failures.append(f"{p.item_id} is a {kind!r}, expected {' or '.join(types)}")
-        if expect.max_price is not None and (p.price is None or p.price > expect.max_price):
-            failures.append(f"{p.item_id} costs {p.price}, above {expect.max_price:g}")
-        if expect.min_price is not None and (p.price is None or p.price < expect.min_price):
-            failures.append(f"{p.item_id} costs {p.price}, below {expect.min_price:g}")
-        if expect.brands and p.brand not in expect.brands:
-            failures.append(f"{p.item_id} is {p.brand}, expected {expect.brands}")
-        if p.brand in expect.exclude_brands:
-            failures.append(f"{p.item_id} is {p.brand}, which was refused")
-        if expect.new_items and p.item_id in shown_before:
-            failures.append(f"{p.item_id} was already shown")
-    if expect.color and products:
-        colors = {str(p.attributes.get("color", "")).lower() for p in products}
-        if expect.color.lower() not in colors:
-            failures.append(f"no suggestion in {expect.color}")
-    return failures
+def set_folder(name_or_path: str) -> Path:
+    """A shipped set by name (demo, office, beauty) or a folder of scripts."""
+    if name_or_path in SET_NAMES:
+        return SETS_DIR / name_or_path
+    folder = Path(name_or_path)
+    if not folder.is_dir():
+        raise ScriptError(
+            f"--set {name_or_path!r}: not one of {', '.join(SET_NAMES)} and not a folder"
+        )
+    return folder
 
 
-def grounding_violations(
-    checker: GroundingChecker, agent: ShoppingAgent, result: TurnResult, session: Session
-) -> list[str]:
-    """An independent check of the final answer: suggestions come from this turn's tool
-    results at catalog prices, and the text names only those products and their prices."""
-    trace = result.trace
-    returned: set[str] = set(session.history)
-    for call in trace.tool_calls:
-        returned.update(call.summary.get("ids", []))
-        if "item_id" in call.summary:
-            returned.add(call.summary["item_id"])
+def catalog_problems(scripts: list[Script], products: list[Product]) -> list[str]:
+    """What a set asks for that the catalog cannot show: expected words no item's title or
+    category has, brands no item has, history ids not in the catalog. A set written for
+    another catalog (or a typo in a script) fails here, before any turn runs."""
+    ids = {p.item_id for p in products}
+    texts = [f"{p.title} {p.category}" for p in products]
+    brands = {p.brand.casefold() for p in products if p.brand}
+    heads = {" ".join(p.title.casefold().split()[:2]) for p in products}
     problems = []
-    for s in result.suggestions:
-        product = agent.product(s.item_id)
-        if s.item_id not in returned:
-            problems.append(f"{s.item_id} was not returned by any tool this turn")
-        if s.price != product.price or s.title != product.title:
-            problems.append(f"{s.item_id}: shown {s.title!r} at {s.price}, catalog differs")
-    allowed = [agent.product(i) for i in returned if agent.dataset.has_item(i)]
-    constraints = Constraints(**_constraint_fields(trace.constraints))
-    for v in checker.check(
-        result.answer,
-        allowed,
-        listed=len(result.suggestions),
-        limits=constraints.limits,
-        refused=constraints.exclude_brands,
-        said=f"{trace.message} {constraints.query}",
-    ):
-        problems.append(f"{v.kind}: {v.text} ({v.detail})")
+    for script in scripts:
+        problems += [
+            f"{script.name}: history item {i!r} is not in the catalog"
+            for i in script.history
+            if i not in ids
+        ]
+        for number, turn in enumerate(script.turns, 1):
+            expect = turn.expect
+            for word in expect.words:
+                if not any(has_word(t, [word]) for t in texts):
+                    problems.append(f"{script.name} turn {number}: no item has the word {word!r}")
+            for brand in expect.brands + expect.exclude_brands:
+                b = brand.casefold()
+                if b not in brands and not any(h.startswith(b) for h in heads):
+                    problems.append(f"{script.name} turn {number}: no item of brand {brand!r}")
     return problems
-
-
-def _constraint_fields(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: tuple(v) if isinstance(v, list) else v
-        for k, v in values.items()
-        if k in Constraints.__dataclass_fields__
-    }
 
 
 @dataclass
@@ -192,6 +127,7 @@ class TurnRecord:
     satisfied: bool
     failures: list[str]
     grounding: list[str]
+    explanations: list[str]
     reduced_mode: bool
     tail: list[bool]
     trace: dict[str, Any] = field(repr=False)
@@ -205,6 +141,7 @@ def run_script(agent: ShoppingAgent, script: Script, checker: GroundingChecker) 
             session.view(session.last_shown[turn.view - 1])
         previous = list(session.last_shown)
         shown_before = set(session.shown)
+        history = list(session.history)
         started = time.perf_counter()
         result = agent.turn(session, turn.say)
         seconds = time.perf_counter() - started
@@ -218,6 +155,7 @@ def run_script(agent: ShoppingAgent, script: Script, checker: GroundingChecker) 
                 satisfied=not failures,
                 failures=failures,
                 grounding=grounding_violations(checker, agent, result, session),
+                explanations=explanation_violations(agent, result, history),
                 reduced_mode=result.reduced_mode,
                 tail=[s.tail for s in result.suggestions] if result.trace.plan != "details" else [],
                 trace=result.trace.model_dump(mode="json"),
@@ -240,6 +178,7 @@ def summarize(records: list[TurnRecord]) -> dict[str, Any]:
             sum(r.satisfied for r in records) / max(len(records), 1), 4
         ),
         "grounding_violations": sum(len(r.grounding) for r in records),
+        "explanation_violations": sum(len(r.explanations) for r in records),
         "tail_share": round(float(np.mean(tails)), 4) if tails else 0.0,
         "latency_p50_s": round(float(np.percentile(seconds, 50)), 3),
         "latency_p95_s": round(float(np.percentile(seconds, 95)), 3),
@@ -264,6 +203,11 @@ def summarize(records: list[TurnRecord]) -> dict[str, Any]:
             {"script": r.script, "turn": r.turn, "problems": r.grounding}
             for r in records
             if r.grounding
+        ],
+        "explanation_problems": [
+            {"script": r.script, "turn": r.turn, "problems": r.explanations}
+            for r in records
+            if r.explanations
         ],
     }
 
