@@ -76,23 +76,56 @@ class ShoppingAgent:
         config: AgentConfig | None = None,
         prompts: PromptLibrary | None = None,
     ) -> None:
-        self.services = services
-        self.llm = llm
-        self.config = config or AgentConfig()
+        self._services = services
+        self._llm = llm
+        self._config = config or AgentConfig()
         self.prompts = prompts or PromptLibrary()
         products = services.ranker.dataset.products
         self.vocabulary = services.vocabulary or Vocabulary.from_products(products)
         self.grounding = GroundingChecker(products, kinds=self.vocabulary.kinds)
-        self.gate = LLMGate(cooldown_s=self.config.llm_cooldown_s)
+        self.gate = LLMGate(cooldown_s=self._config.llm_cooldown_s)
+        self._build_steps()
+
+    def _build_steps(self) -> None:
+        """The turn's steps hold the services, LLM and config they use; they are built anew
+        when one is replaced (a promoted model, retired products, an experiment arm)."""
+        llm, config = self._llm, self._config
         self.understander = Understander(
-            self.vocabulary, llm, self.prompts, self.gate, self.config, self.product
+            self.vocabulary, llm, self.prompts, self.gate, config, self.product
         )
         self.schema = self.understander.schema
-        self.retriever = Retriever(services, self.vocabulary, self.config)
-        self.tool_caller = ToolCaller(self.understander, llm, self.gate, self.config)
+        self.retriever = Retriever(self._services, self.vocabulary, config)
+        self.tool_caller = ToolCaller(self.understander, llm, self.gate, config)
         self.answerer = Answerer(
-            self.understander, self.grounding, llm, self.gate, self.config, self.product
+            self.understander, self.grounding, llm, self.gate, config, self.product
         )
+
+    @property
+    def services(self) -> Services:
+        return self._services
+
+    @services.setter
+    def services(self, services: Services) -> None:
+        self._services = services
+        self._build_steps()
+
+    @property
+    def llm(self) -> BaseChatModel | None:
+        return self._llm
+
+    @llm.setter
+    def llm(self, llm: BaseChatModel | None) -> None:
+        self._llm = llm
+        self._build_steps()
+
+    @property
+    def config(self) -> AgentConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: AgentConfig) -> None:
+        self._config = config
+        self._build_steps()
 
     @property
     def dataset(self) -> Any:
