@@ -79,7 +79,7 @@ class ShoppingAgent:
         self._services = services
         self._llm = llm
         self._config = config or AgentConfig()
-        self.prompts = prompts or PromptLibrary()
+        self._prompts = prompts or PromptLibrary()
         products = services.ranker.dataset.products
         self.vocabulary = services.vocabulary or Vocabulary.from_products(products)
         self.grounding = GroundingChecker(products, kinds=self.vocabulary.kinds)
@@ -87,11 +87,12 @@ class ShoppingAgent:
         self._build_steps()
 
     def _build_steps(self) -> None:
-        """The turn's steps hold the services, LLM and config they use; they are built anew
-        when one is replaced (a promoted model, retired products, an experiment arm)."""
+        """The turn's steps hold the services, LLM, prompts and config they use; they are built
+        anew when one is replaced (a promoted model, retired products, an experiment arm, a
+        draft prompt in the studio)."""
         llm, config = self._llm, self._config
         self.understander = Understander(
-            self.vocabulary, llm, self.prompts, self.gate, config, self.product
+            self.vocabulary, llm, self._prompts, self.gate, config, self.product
         )
         self.schema = self.understander.schema
         self.retriever = Retriever(self._services, self.vocabulary, config)
@@ -116,6 +117,15 @@ class ShoppingAgent:
     @llm.setter
     def llm(self, llm: BaseChatModel | None) -> None:
         self._llm = llm
+        self._build_steps()
+
+    @property
+    def prompts(self) -> PromptLibrary:
+        return self._prompts
+
+    @prompts.setter
+    def prompts(self, prompts: PromptLibrary) -> None:
+        self._prompts = prompts
         self._build_steps()
 
     @property

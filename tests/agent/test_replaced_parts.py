@@ -3,6 +3,7 @@ config, the LLM) is what the next turn uses, in every step of the turn."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 from catalog.dataset import Dataset
@@ -31,3 +32,10 @@ def test_setting_the_llm_reaches_every_step(make_agent) -> None:
     agent.llm = llm  # type: ignore[assignment]
     steps = (agent.understander, agent.tool_caller, agent.answerer)
     assert all(step.llm is llm for step in steps)
+
+
+def test_a_replaced_prompt_library_reaches_the_understanding(make_agent) -> None:
+    agent = make_agent()
+    library = copy.copy(agent.prompts)
+    agent.prompts = library
+    assert agent.understander.prompts is library
