@@ -41,7 +41,8 @@ _STOP_WORDS = """a an the and or but not no of for to in on at by with from into
     one ones more other others also just only very really really good nice new under over
     than less cheaper price dollars budget up most least much many what which who whom
     how when where there here do does did have has had so too as if then them they he she
-    his her him their tell see thanks thank hi hello hey ok okay around best great"""
+    his her him their tell see thanks thank hi hello hey ok okay around best great first
+    second third fourth fifth last similar else instead actually then another same kind"""
 STOP = frozenset(_STOP_WORDS.split())
 
 

@@ -126,12 +126,13 @@ def check_heldout(served: Dataset, dataset: Dataset, shoppers: list[Shopper]) ->
     users = {u: i for i, u in enumerate(served.user_ids)}
     sequences = served.sequences()
     for shopper in shoppers:
-        logged = [ids[i] for i in sequences[users[shopper.user_id]]]
+        user = users.get(shopper.user_id)
+        logged = [ids[i] for i in sequences[user]] if user is not None else []
         if logged != list(shopper.history):
             raise SimulationError(
-                f"served data {served.name!r} holds interactions of {shopper.user_id} past "
-                f"their history (the target {shopper.target} or later): serve the held-out "
-                f"copy of {dataset.name!r}, not the dataset itself"
+                f"served data {served.name!r} does not hold exactly the history of shopper "
+                f"{shopper.user_id} before their target {shopper.target}: serve the held-out "
+                f"copy of {dataset.name!r} (not the dataset itself, nor a stale copy)"
             )
 
 
