@@ -18,7 +18,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from api.sessions import log_id
 from longtail.errors import ServiceUnavailable
@@ -124,7 +124,34 @@ class EventStore(Protocol):
     def close(self) -> None: ...
 
 
-class EventLog:
+class EventQueries:
+    """The event reads both logs share; each names its driver's parameter placeholder and
+    how it runs a SELECT (`_events`)."""
+
+    placeholder: ClassVar[str]
+
+    def _events(self, sql: str, args: tuple[object, ...]) -> list[StoredEvent]:
+        raise NotImplementedError
+
+    def _where(self, condition: str, value: object) -> list[StoredEvent]:
+        sql = f"{_SELECT} WHERE {condition} {self.placeholder} ORDER BY id"
+        return self._events(sql, (value,))
+
+    def for_session(self, session_id: str) -> list[StoredEvent]:
+        return self._where("session_id =", session_id)
+
+    def for_user(self, user_id: str) -> list[StoredEvent]:
+        """The shopper's events, oldest first (every session they named themselves in)."""
+        return self._where("user_id =", user_id)
+
+    def read(self, after_id: int = 0) -> list[StoredEvent]:
+        """Every event after `after_id`, oldest first: what `train --with-events` learns from."""
+        return self._where("id >", after_id)
+
+
+class EventLog(EventQueries):
+    placeholder = "?"
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -169,17 +196,6 @@ class EventLog:
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-
-    def for_session(self, session_id: str) -> list[StoredEvent]:
-        return self._events(f"{_SELECT} WHERE session_id = ? ORDER BY id", (session_id,))
-
-    def for_user(self, user_id: str) -> list[StoredEvent]:
-        """The shopper's events, oldest first (every session they named themselves in)."""
-        return self._events(f"{_SELECT} WHERE user_id = ? ORDER BY id", (user_id,))
-
-    def read(self, after_id: int = 0) -> list[StoredEvent]:
-        """Every event after `after_id`, oldest first: what `train --with-events` learns from."""
-        return self._events(f"{_SELECT} WHERE id > ? ORDER BY id", (after_id,))
 
     def delete_user(self, user_id: str) -> int:
         """Erase the shopper's events and exposures (committed); how many events went."""

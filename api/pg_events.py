@@ -15,7 +15,7 @@ import time
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from api.events import EventLogUnavailable, Exposure, LogHealth, StoredEvent
+from api.events import EventLogUnavailable, EventQueries, Exposure, LogHealth, StoredEvent
 from api.sessions import log_id
 
 log = logging.getLogger("longtail.api")
@@ -49,7 +49,6 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX exposures_by_experiment ON exposures (experiment, unit);
     """,
 )
-_SELECT = "SELECT id, received_at, session_id, item_id, event, source, user_id FROM events"
 _MIGRATION_LOCK = 0x6C6F6E67  # "long": the advisory lock key of schema changes
 
 
@@ -68,7 +67,9 @@ def migrate(conn: psycopg.Connection) -> int:
     return len(MIGRATIONS)
 
 
-class PostgresEventLog:
+class PostgresEventLog(EventQueries):
+    placeholder = "%s"
+
     def __init__(self, dsn: str, pool_size: int = 4, wait_s: float = 10.0) -> None:
         self.dsn = dsn
         self.wait_s = wait_s
@@ -117,15 +118,6 @@ class PostgresEventLog:
         with self.pool.connection(timeout=self.wait_s) as conn:
             row = conn.execute("SELECT COUNT(*) FROM events").fetchone()
         return int(row[0]) if row else 0
-
-    def for_session(self, session_id: str) -> list[StoredEvent]:
-        return self._events(f"{_SELECT} WHERE session_id = %s ORDER BY id", (session_id,))
-
-    def for_user(self, user_id: str) -> list[StoredEvent]:
-        return self._events(f"{_SELECT} WHERE user_id = %s ORDER BY id", (user_id,))
-
-    def read(self, after_id: int = 0) -> list[StoredEvent]:
-        return self._events(f"{_SELECT} WHERE id > %s ORDER BY id", (after_id,))
 
     def delete_user(self, user_id: str) -> int:
         """Erase the shopper's events and exposures in one transaction; how many events went."""
