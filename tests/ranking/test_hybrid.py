@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -243,11 +244,23 @@ def test_a_workers_error_arrives_as_the_same_error(pool: RankerPool) -> None:
 def test_a_dead_worker_is_replaced_and_the_requests_answered(
     pool: RankerPool, ranker: HybridRanker
 ) -> None:
-    """Requests in flight when a worker dies, several at once, all get their answer."""
+    """Once a worker has died, requests sent together all get their answer: one of them
+    replaces the broken pool and the others retry on the fresh one."""
     request = RankRequest(history=_history(ranker), k=5)
     expected = [i.item_id for i in ranker.rank(request).items]
     before = set(pool._pool._processes)  # the executor's own table of worker pids
-    os.kill(next(iter(before)), signal.SIGKILL)
+    killed = next(iter(before))
+    os.kill(killed, signal.SIGKILL)
+    # Wait until the executor has seen the death (it reaps the worker as it marks the pool
+    # broken); else the other worker may answer all eight before anyone notices.
+    for _ in range(600):
+        try:
+            os.kill(killed, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"worker {killed} was never reaped after SIGKILL")
     with ThreadPoolExecutor(4) as threads:
         results = list(threads.map(lambda _: pool.rank(request), range(8)))
     assert all([i.item_id for i in r.items] == expected for r in results)
