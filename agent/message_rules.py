@@ -27,6 +27,12 @@ _RANGE = re.compile(
     r"|\bbetween\s*(\d+(?:\.\d{1,2})?)\s*(?:and|-|to)\s*(\d+(?:\.\d{1,2})?)"
 )
 _ANY_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A number is a price only with one of these near it ("a 1 inch barrel" is no price limit).
+_PRICE_CUE = re.compile(
+    r"\$|\b(?:dollars?|usd|bucks|price[ds]?|budget|cost[s]?|spend|cheap\w*|expensive|afford\w*|"
+    r"under|below|less than|over|above|more than|at most|at least|up to|max(?:imum)?|"
+    r"min(?:imum)?|between|within)\b"
+)
 _NEGATION = re.compile(
     r"\b(?:not|no|except|without|avoid|other than|anything but|but not|exclude|excluding|"
     r"instead of|skip|nothing from|none from|don't|dont|hate|dislike)\b[\w\s'&-]{0,12}$"
@@ -96,6 +102,7 @@ class Reading:
     clear_brands: bool = False
     clear_prices: bool = False
     numbers: tuple[float, ...] = ()
+    price_cue: bool = False  # the message speaks of a price at all
 
 
 def read_message(message: str, vocabulary: Vocabulary) -> Reading:
@@ -104,6 +111,7 @@ def read_message(message: str, vocabulary: Vocabulary) -> Reading:
     reading = Reading(intent=Intent(action="search", query=""))
     intent = reading.intent
     reading.numbers = tuple(float(n) for n in _ANY_NUMBER.findall(text))
+    reading.price_cue = bool(_PRICE_CUE.search(text))
     _prices(text, reading)
     _brands(message, text, vocabulary, reading)
     reading.complement = bool(_COMPLEMENT.search(text))

@@ -47,6 +47,15 @@ _STOP_WORDS = """
     start starts work works help keep getting got let lets am
 """
 STOP = frozenset(_STOP_WORDS.split())
+# Words of a request that name no feature of a product ("now", "price", "the first one"): a
+# sentence that says them claims nothing about the product. `request_words` is the one
+# reading of a request for the agent's intro check and the evaluator's explanation audit.
+_REQUEST_FILLER_WORDS = """
+    price prices budget dollars tell first second third fourth fifth last similar instead
+    actually around great if then thank
+"""
+REQUEST_FILLER = STOP | frozenset(_REQUEST_FILLER_WORDS.split())
+_REQUEST_WORD = re.compile(r"[a-z][a-z'\-]+")
 # Words of conversation, not of products: never "mended" to a catalog word ("brand" is not
 # a misspelt "band"), whatever the catalog.
 _CONVERSATION_WORDS = """
@@ -108,6 +117,15 @@ def stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def request_words(text: str) -> set[str]:
+    """The words of a request a product could have (lower case, no filler, prices or refs)."""
+    return {
+        w
+        for w in tokens(text)
+        if len(w) > 2 and w not in REQUEST_FILLER and _REQUEST_WORD.fullmatch(w)
+    }
 
 
 def stems(text: str) -> list[str]:

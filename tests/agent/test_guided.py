@@ -116,6 +116,34 @@ def test_llm_values_the_message_never_said_are_dropped(make_agent) -> None:
     assert result.trace.constraints["brands"] == []
 
 
+def test_an_llm_price_needs_a_price_word_in_the_message(make_agent) -> None:
+    """ "a 2 person tent" says a number, not a price: the LLM's max_price 2 is dropped."""
+    agent = make_agent(
+        [
+            intent(action="search", query="2 person tent", max_price=2),
+            INTRO,
+            intent(action="search", query="2 person tent", max_price=200),
+            INTRO,
+        ]
+    )
+    plain = agent.turn(agent.new_session(), "a 2 person tent")
+    assert plain.trace.intent_llm["max_price"] == 2
+    assert plain.trace.constraints["max_price"] is None and plain.suggestions
+    priced = agent.turn(agent.new_session(), "a 2 person tent, 200 dollars at most")
+    assert priced.trace.constraints["max_price"] == 200
+
+
+def test_llm_kinds_the_catalog_never_names_leave_the_request_out_of_catalog(make_agent) -> None:
+    agent = make_agent(
+        [intent(action="search", query="lawn mower", products=["lawn mower", "grass trimmer"])]
+    )
+    result = agent.turn(agent.new_session(), "a lawn mower for my garden")
+    assert result.trace.intent_llm["products"] == ["lawn mower", "grass trimmer"]
+    assert result.trace.expansion == []
+    assert result.trace.out_of_catalog and not result.suggestions
+    assert "don't carry" in result.answer
+
+
 def test_viewed_items_join_the_history(make_agent, ranker: OverlapRanker) -> None:
     agent = make_agent([intent(action="search", query="sleeping bag"), INTRO])
     session = agent.new_session(history=[ranker.dataset.products[0].item_id])
