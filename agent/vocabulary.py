@@ -27,6 +27,9 @@ MAX_KIND_SHARE = 0.25  # ... and at most this share of the catalog (else it is f
 TYPED_SHARE = 0.5  # a catalog with `attributes.type` on this share of products is typed
 TYPO_CUTOFF = 0.88  # difflib ratio for mending a word ("calculater" -> "calculator")
 TYPO_MIN_LENGTH = 5
+# A word the catalog uses once is mended too when a close word is this many times as common:
+# one listing's spelling ("moisturiser") is not how the catalog names the kind ("moisturizer").
+MEND_RARE_FACTOR = 20
 # Words that never name a product kind, whatever the titles say: needs, packaging, filler.
 _NOT_KINDS_WORDS = """
     gift gifts present presents something anything thing things stuff item items product
@@ -368,12 +371,16 @@ class Vocabulary:
     def mend(self, word: str) -> str | None:
         """The catalog word a misspelt word most likely means, or None."""
         low = word.lower()
-        if len(low) < TYPO_MIN_LENGTH or not low.isalpha() or self.known(low):
+        seen = self.words.get(stem(low), 0)
+        if len(low) < TYPO_MIN_LENGTH or not low.isalpha() or seen > 1:
             return None
         if low in STOP or low in CONVERSATION:
             return None
         low = stem(low)
+        if any(w.startswith(low) for w in self.words if len(w) > len(low)):
+            return None  # an inflection of a catalog word ("pamper": "pampering"), no typo
         pool = [w for n in range(len(low) - 2, len(low) + 3) for w in self._by_length.get(n, [])]
+        pool = [w for w in pool if w != low and self.words[w] >= seen * MEND_RARE_FACTOR]
         close = difflib.get_close_matches(low, pool, n=1, cutoff=TYPO_CUTOFF)
         return close[0] if close else None
 

@@ -5,6 +5,7 @@ import pytest
 from agent.message_rules import read_message
 from agent.vocabulary import Vocabulary
 from catalog.dataset import Dataset
+from catalog.models import Product
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +51,16 @@ def test_product_type_and_focus_brand(vocabulary: Vocabulary) -> None:
     assert read_message("hiking backpacks", vocabulary).product_type == "hiking backpack"
     assert read_message("not that brand", vocabulary).exclude_focus_brand
     assert read_message("any price is fine", vocabulary).clear_prices
+
+
+def test_mending_takes_the_catalogs_spelling_but_keeps_inflections() -> None:
+    """A spelling one listing uses ("moisturiser") is mended to the one the catalog names the
+    kind by; a word that begins a catalog word ("pamper": "pampering") is no typo."""
+    titles = [f"Daily Face Moisturizer {n} oz" for n in range(25)]
+    titles += ["Rich Moisturiser Cream", "Pampering Bath Set", "Paper Towels", "Paper Cups"]
+    products = [Product(item_id=f"p{n}", title=t) for n, t in enumerate(titles)]
+    vocabulary = Vocabulary.from_products(products)
+    assert vocabulary.mend("moisturiser") == "moisturizer"
+    assert vocabulary.mend("moisturizer") is None
+    assert vocabulary.mend("pamper") is None
+    assert vocabulary.mend("moisturzer") == "moisturizer"
