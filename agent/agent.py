@@ -48,7 +48,7 @@ class AgentConfig:
     mode: Literal["guided", "tools"] = "guided"
     k: int = 3
     tail_knob: float | None = None
-    intent_max_tokens: int = 64
+    intent_max_tokens: int = 96  # a refused brand plus three kinds passed 64 (reduced mode)
     answer_max_tokens: int = 28
     tools_max_steps: int = 3
     prefill_tool_call: bool = False  # llama.cpp: start the reply with <tool_call> (see serving)

@@ -43,8 +43,8 @@ _ORDINALS = {
 }  # fmt: skip
 _REF = re.compile(
     r"#\s?(\d{1,2})\b|\b(?:number|no\.|item|option)\s?(\d{1,2})\b|"
-    r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\b(?:\s+(?:one|item|option|"
-    r"product|suggestion))?"
+    r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|(?<=the )last)\b"
+    r"(?:\s+(?:one|item|option|product|suggestion))?"  # "to last all day" points at nothing
 )
 _SIMILAR = re.compile(r"\b(?:like|similar|alike|same kind|resembl\w*)\b")
 _DETAILS = re.compile(

@@ -10,8 +10,9 @@ catalog decide.
   over coded categories must not hide what was asked for; its query, and a "search" (a
   new request) at all, count only when its query shares a word with the message:
   otherwise it is echoing the request in force;
-- its `products` (concrete kinds for a gift, an occasion, a problem) are kept when the
-  message names no product kind of the catalog and every word of the kind is a catalog word.
+- its `products` (concrete kinds for a gift, an occasion, a problem) are kept when every
+  word of the kind is a catalog word; a kind the message names still filters ("my heels are
+  dry": items that say "dry"), the LLM's kinds order them ("foot cream" first).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def merge_intent(
         merged.query = llm.query.strip()[:120]
     if llm.action == "complement" and "action" not in explicit:
         merged.action = "complement"
-    if llm.products and not reading.product_type and merged.action == "search":
+    if llm.products and merged.action == "search":
         # An indirect need ("a gift for my dad who cooks"): the LLM's concrete kinds are
         # searched beside the shopper's words.
         # A kind with a word the catalog never uses is not in this shop ("lawn mower" in a

@@ -30,6 +30,7 @@ TYPO_MIN_LENGTH = 5
 # A word the catalog uses once is mended too when a close word is this many times as common:
 # one listing's spelling ("moisturiser") is not how the catalog names the kind ("moisturizer").
 MEND_RARE_FACTOR = 20
+_INFLECTIONS = ("ing", "ed", "er", "ers", "ings")
 # Words that never name a product kind, whatever the titles say: needs, packaging, filler.
 _NOT_KINDS_WORDS = """
     gift gifts present presents something anything thing things stuff item items product
@@ -377,8 +378,8 @@ class Vocabulary:
         if low in STOP or low in CONVERSATION:
             return None
         low = stem(low)
-        if any(w.startswith(low) for w in self.words if len(w) > len(low)):
-            return None  # an inflection of a catalog word ("pamper": "pampering"), no typo
+        if any(f"{low}{end}" in self.words for end in _INFLECTIONS):
+            return None  # a catalog word's stem ("pamper": "pampering"), no typo
         pool = [w for n in range(len(low) - 2, len(low) + 3) for w in self._by_length.get(n, [])]
         pool = [w for w in pool if w != low and self.words[w] >= seen * MEND_RARE_FACTOR]
         close = difflib.get_close_matches(low, pool, n=1, cutoff=TYPO_CUTOFF)

@@ -38,6 +38,8 @@ def vocabulary(demo_dataset: Dataset) -> Vocabulary:
         ),
         ("a tent from Northpeak", {"brands": ["Northpeak"], "category": "Outdoor & Hiking"}),
         ("over 100 dollars please", {"min_price": 100.0}),
+        ("tell me about the last one", {"action": "details", "ref": -1}),
+        ("a tent that will last all summer", {"action": "search", "ref": None}),
     ],
 )
 def test_reading(vocabulary: Vocabulary, message: str, expected: dict) -> None:
