@@ -49,6 +49,7 @@ class AgentConfig:
     k: int = 3
     tail_knob: float | None = None
     intent_max_tokens: int = 96  # a refused brand plus three kinds passed 64 (reduced mode)
+    expand_max_tokens: int = 40  # three short product kinds for a need
     answer_max_tokens: int = 28
     tools_max_steps: int = 3
     prefill_tool_call: bool = False  # llama.cpp: start the reply with <tool_call> (see serving)

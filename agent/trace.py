@@ -52,7 +52,7 @@ class Suggestion(BaseModel):
 
 
 class LLMCall(BaseModel):
-    purpose: Literal["intent", "answer", "tools"]
+    purpose: Literal["intent", "expand", "answer", "tools"]
     prompt: str  # name.vN
     ms: float
     ok: bool

@@ -16,12 +16,12 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import ValidationError
 
-from agent.intent import Intent, intent_schema
+from agent.intent import EXPAND_SCHEMA, Intent, intent_schema
 from agent.llm_steps import LLMGate, LLMStepError, json_step
 from agent.message_rules import Reading, read_message
 from agent.session import Plan, Session, plan_turn
 from agent.trace import TurnTrace
-from agent.understanding import merge_intent
+from agent.understanding import catalog_kinds, merge_intent
 from agent.vocabulary import STOP, Vocabulary, stem, tokens
 from catalog.models import Product
 from serving.prompts import PromptLibrary
@@ -95,6 +95,8 @@ class Understander:
         if self.config.mode == "guided":
             llm_intent = self.llm_intent(session, mended, trace)
         intent = merge_intent(llm_intent, reading, mended, self.vocabulary)
+        if llm_intent is not None and self._is_need(llm_intent, intent, reading, first):
+            intent.products = self.expand(mended, trace)
         trace.intent = intent.model_dump()
         trace.expansion = list(intent.products)
         plan = plan_turn(
@@ -114,6 +116,35 @@ class Understander:
         new_request = plan.kind == "rank" and (intent.action == "search" or first)
         out = out and new_request and not intent.products
         return Understanding(plan, intent, reading, mended, corrections, unknown, out, new_request)
+
+    @staticmethod
+    def _is_need(llm: Intent, intent: Intent, reading: Reading, first: bool) -> bool:
+        """A new request that names no kind of the catalog (or that the LLM took for chat:
+        "my heels are dry and cracked"), for which the intent step gave no product kinds:
+        a need, a problem or an occasion to turn into kinds."""
+        new = first or intent.action == "search"
+        if intent.products or not new or "action" in reading.explicit:
+            return False
+        return not reading.product_type or llm.action == "chat"
+
+    def expand(self, message: str, trace: TurnTrace) -> list[str]:
+        """Concrete product kinds for a need (prompt `expand`); none when the LLM fails (the
+        words alone are searched, as in reduced mode)."""
+        messages, key = self.render("expand", message=message)
+        try:
+            value = json_step(
+                self.llm,
+                self.gate,
+                messages,
+                EXPAND_SCHEMA,
+                prompt=key,
+                max_tokens=self.config.expand_max_tokens,
+                calls=trace.llm_calls,
+                purpose="expand",
+            )
+        except LLMStepError:
+            return []
+        return catalog_kinds([str(p) for p in value.get("products", [])], self.vocabulary)
 
     def llm_intent(self, session: Session, message: str, trace: TurnTrace) -> Intent | None:
         if self.llm is None:

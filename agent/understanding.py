@@ -76,13 +76,18 @@ def merge_intent(
         # searched beside the shopper's words.
         # A kind with a word the catalog never uses is not in this shop ("lawn mower" in a
         # beauty shop): it is dropped, so the request still meets the out-of-catalog test.
-        merged.products = [p.strip()[:40] for p in llm.products if _in_catalog(p, vocabulary)][:3]
+        merged.products = catalog_kinds(llm.products, vocabulary)
     return merged
 
 
-def _in_catalog(kind: str, vocabulary: Vocabulary) -> bool:
-    words = vocabulary.content_words(kind)
-    return bool(words) and all(vocabulary.known(w) for w in words)
+def catalog_kinds(products: list[str], vocabulary: Vocabulary) -> list[str]:
+    """The LLM's product kinds whose every word the catalog uses (at most three)."""
+    kept: list[str] = []
+    for kind in products:
+        words = vocabulary.content_words(kind)
+        if words and all(vocabulary.known(w) for w in words) and kind.strip() not in kept:
+            kept.append(kind.strip()[:40])
+    return kept[:3]
 
 
 def _shares_word(a: str, b: str) -> bool:

@@ -144,6 +144,30 @@ def test_llm_kinds_the_catalog_never_names_leave_the_request_out_of_catalog(make
     assert "don't carry" in result.answer
 
 
+def test_a_need_without_kinds_is_expanded_into_catalog_kinds(make_agent) -> None:
+    """The intent step took "a long hike next weekend" for chat: the expansion step names
+    kinds; those the catalog never uses are dropped; the rest are searched as llm_texts."""
+    agent = make_agent(
+        [
+            intent(action="chat"),
+            json.dumps({"products": ["hiking boots", "lawn mower", "headlamp"]}),
+            INTRO,
+        ]
+    )
+    result = agent.turn(agent.new_session(), "we are going on a long hike next weekend")
+    assert [c.purpose for c in result.trace.llm_calls] == ["intent", "expand", "answer"]
+    assert result.trace.llm_calls[1].prompt == "expand.v1"
+    assert result.trace.expansion == ["hiking boots", "headlamp"]  # no "lawn mower" here
+    assert agent.services.ranker.requests[-1].llm_texts == ("hiking boots", "headlamp")
+    assert result.suggestions and not result.reduced_mode
+
+
+def test_a_request_naming_a_kind_is_not_expanded(make_agent) -> None:
+    agent = make_agent([intent(action="search", query="headlamp"), INTRO])
+    result = agent.turn(agent.new_session(), "a headlamp")
+    assert [c.purpose for c in result.trace.llm_calls] == ["intent", "answer"]
+
+
 def test_viewed_items_join_the_history(make_agent, ranker: OverlapRanker) -> None:
     agent = make_agent([intent(action="search", query="sleeping bag"), INTRO])
     session = agent.new_session(history=[ranker.dataset.products[0].item_id])
