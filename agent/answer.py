@@ -90,6 +90,7 @@ class Answerer:
             together=retrieved.together,
             refused=(*plan.constraints.exclude_brands, *plan.constraints.exclude_words),
             anchor_name=self._name(retrieved.anchor),
+            expanded=bool(plan.constraints.kinds),
         )
         suggestions = []
         for item in retrieved.items[: self.config.k]:

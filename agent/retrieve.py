@@ -131,7 +131,7 @@ class Retriever:
                     if i.item_id not in taken and vocabulary.matches(self.product(i.item_id), head)
                 ]
             items = exact
-        kinds = [k for text in constraints.kinds for k in vocabulary.kinds_of(text)]
+        kinds = list(constraints.kinds)  # whole phrases: "pimples cream" is not any cream
 
         def preference(item: RankedItem) -> tuple[bool, bool, bool]:
             product = self.product(item.item_id)

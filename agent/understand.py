@@ -95,7 +95,7 @@ class Understander:
         if self.config.mode == "guided":
             llm_intent = self.llm_intent(session, mended, trace)
         intent = merge_intent(llm_intent, reading, mended, self.vocabulary)
-        if llm_intent is not None and self._is_need(llm_intent, intent, reading, first):
+        if llm_intent is not None and self._is_need(intent, reading, first):
             intent.products = self.expand(mended, trace)
         trace.intent = intent.model_dump()
         trace.expansion = list(intent.products)
@@ -118,14 +118,15 @@ class Understander:
         return Understanding(plan, intent, reading, mended, corrections, unknown, out, new_request)
 
     @staticmethod
-    def _is_need(llm: Intent, intent: Intent, reading: Reading, first: bool) -> bool:
-        """A new request that names no kind of the catalog (or that the LLM took for chat:
-        "my heels are dry and cracked"), for which the intent step gave no product kinds:
-        a need, a problem or an occasion to turn into kinds."""
+    def _is_need(intent: Intent, reading: Reading, first: bool) -> bool:
+        """A new request that names no kind of the catalog ("going on a beach holiday"), for
+        which the intent step gave no product kinds: a need, a problem or an occasion to
+        turn into kinds. (Asked also where the rules read a kind, the 0.5B model's kinds
+        displaced it: "my heels are dry" gave heating pads first.)"""
         new = first or intent.action == "search"
         if intent.products or not new or "action" in reading.explicit:
             return False
-        return not reading.product_type or llm.action == "chat"
+        return not reading.product_type
 
     def expand(self, message: str, trace: TurnTrace) -> list[str]:
         """Concrete product kinds for a need (prompt `expand`); none when the LLM fails (the

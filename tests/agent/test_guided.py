@@ -160,6 +160,11 @@ def test_a_need_without_kinds_is_expanded_into_catalog_kinds(make_agent) -> None
     assert result.trace.expansion == ["hiking boots", "headlamp"]  # no "lawn mower" here
     assert agent.services.ranker.requests[-1].llm_texts == ("hiking boots", "headlamp")
     assert result.suggestions and not result.reduced_mode
+    # The ranker's similarity is to the expanded query, not to the shopper's words: no
+    # "close to what you described"; an item of an LLM kind says whose idea the kind was.
+    explanations = [s.explanation for s in result.suggestions]
+    assert not any("close to what you described" in e for e in explanations)
+    assert any("a kind suggested for your need" in e for e in explanations)
 
 
 def test_a_request_naming_a_kind_is_not_expanded(make_agent) -> None:
