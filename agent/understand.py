@@ -52,7 +52,7 @@ def mend(message: str, vocabulary: Vocabulary) -> tuple[str, dict[str, str]]:
         corrections[word] = better
         return better
 
-    return re.sub(r"[A-Za-z]+", fix, message), corrections
+    return re.sub(r"[A-Za-z]+(?:['’][A-Za-z]+)*", fix, message), corrections  # L'Oreal whole
 
 
 class Understander:

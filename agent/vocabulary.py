@@ -378,6 +378,8 @@ class Vocabulary:
         if low in STOP or low in CONVERSATION:
             return None
         low = stem(low)
+        if len(low) < TYPO_MIN_LENGTH:  # "rains" is "rain", too short to tell from "train"
+            return None
         if any(f"{low}{end}" in self.words for end in _INFLECTIONS):
             return None  # a catalog word's stem ("pamper": "pampering"), no typo
         pool = [w for n in range(len(low) - 2, len(low) + 3) for w in self._by_length.get(n, [])]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from agent.message_rules import read_message
+from agent.understand import mend
 from agent.vocabulary import Vocabulary
 from catalog.dataset import Dataset
 from catalog.models import Product
@@ -60,9 +61,12 @@ def test_mending_takes_the_catalogs_spelling_but_keeps_inflections() -> None:
     kind by; a word that begins a catalog word ("pamper": "pampering") is no typo."""
     titles = [f"Daily Face Moisturizer {n} oz" for n in range(25)]
     titles += ["Rich Moisturiser Cream", "Pampering Bath Set", "Paper Towels", "Paper Cups"]
+    titles += ["Toy Train Set", "Toy Train Track"]
     products = [Product(item_id=f"p{n}", title=t) for n, t in enumerate(titles)]
     vocabulary = Vocabulary.from_products(products)
     assert vocabulary.mend("moisturiser") == "moisturizer"
     assert vocabulary.mend("moisturizer") is None
     assert vocabulary.mend("pamper") is None
     assert vocabulary.mend("moisturzer") == "moisturizer"
+    assert vocabulary.mend("rains") is None  # "rain": too short to tell from "train"
+    assert mend("not L'Oreal", vocabulary) == ("not L'Oreal", {})  # never "L'real"
