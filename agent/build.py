@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from agent.agent import AgentConfig, ShoppingAgent
 from agent.services import Services
 from agent.vocabulary import Vocabulary
-from longtail.settings import Settings
+from core.settings import Settings
 from retrieval.layout import StoreLayout
 from serving.client import LLMConfig, chat_model, server_flavor
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from api.events import EventLog, EventStore
 from api.ratelimit import Limiter, RateLimiter
 from api.sessions import Sessions, SessionStore
-from longtail.settings import ApiSettings, Settings
+from core.settings import ApiSettings, Settings
 
 LIMITED = ("chat", "sessions", "events", "recommend")  # the kinds of requests with a bucket
 

@@ -21,7 +21,7 @@ from api.schemas import (
 )
 from api.sessions import UnknownSession
 from catalog.models import Product
-from longtail.errors import LongtailError, ServiceUnavailable
+from core.errors import LongtailError, ServiceUnavailable
 from ranking.request import RankRequest
 from retrieval.filters import SearchFilters
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from api.sessions import log_id
-from longtail.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 log = logging.getLogger("longtail.api")
 

@@ -22,7 +22,7 @@ from redis.exceptions import LockError, RedisError
 from agent.session import Session
 from api.session_codec import decode, encode
 from api.sessions import SessionBusy, SessionsFull, Slot, UnknownSession, log_id
-from longtail.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 log = logging.getLogger("longtail.api")
 T = TypeVar("T")

@@ -27,7 +27,7 @@ from api.schemas import HistoryEvent
 from api.sessions import Sessions
 from catalog.dataset import tail_mask
 from catalog.models import Product
-from longtail.settings import Settings
+from core.settings import Settings
 from serving.client import LLMConfig, health_check
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from agent.session import Session
-from longtail.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 
 def log_id(session_id: str) -> str:

@@ -46,8 +46,8 @@ import httpx
 import numpy as np
 
 from bench.common import write_result
-from longtail.runtime import go_offline
-from longtail.settings import load_settings
+from core.offline import go_offline
+from core.settings import load_settings
 
 MESSAGES = [
     "a warm sleeping bag",

@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from catalog.dataset import Dataset, tail_mask
+from core.settings import FeedbackSettings
 from evaluation.experiment_stats import mean_interval
 from evaluation.runner import top_k
-from longtail.settings import FeedbackSettings
 from ranking.scorer import Scorer
 
 K = 10

@@ -24,10 +24,10 @@ import numpy as np
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
+from core.settings import Settings
 from evaluation.gate import judge
 from longtail.feedback import load_trained_from, train_version
 from longtail.prepare import train_models
-from longtail.settings import Settings
 from ranking.artifacts import load_trained, serving_training_data
 
 MODELS = ["cf", "hybrid"]

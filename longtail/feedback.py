@@ -9,7 +9,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from catalog.dataset import Dataset
-    from longtail.settings import Settings
+    from core.settings import Settings
 
 
 def train_version(

@@ -10,7 +10,7 @@ from longtail.console import err
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
-    from longtail.settings import Settings
+    from core.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

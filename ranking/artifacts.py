@@ -1,6 +1,6 @@
 """Trained models on disk: one folder per dataset and model, each with its data fingerprint.
 
-`longtail train` writes them, each folder as one step (longtail.atomic: a retrain killed
+`longtail train` writes them, each folder as one step (core.atomic: a retrain killed
 half-way leaves the old model serving); the agent and the API load them, and a model trained
 on another catalog is refused with a message that says to retrain.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from catalog.dataset import Dataset
-from longtail.atomic import current
+from core.atomic import current
 from ranking import registry
 from ranking.scorer import Scorer, ScorerError, TrainingData
 

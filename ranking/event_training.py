@@ -24,7 +24,7 @@ import numpy as np
 from api.events import StoredEvent
 from catalog.dataset import Dataset
 from catalog.models import EVENTS
-from longtail.settings import FeedbackSettings
+from core.settings import FeedbackSettings
 from ranking.scorer import TrainingData
 
 

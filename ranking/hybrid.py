@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from catalog.dataset import tail_mask
-from longtail.atomic import current
+from core.atomic import current
 from ranking.combiner import Combiner
 from ranking.fitted import fit_once
 from ranking.hybrid_features import (

@@ -476,6 +476,6 @@ def _training_batch(
 
 
 def _cache_dir():  # -> Path
-    from longtail.settings import load_settings
+    from core.settings import load_settings
 
     return load_settings().home / "cache" / "vectors"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 from ranking.scorer import Scorer
 
 Params = dict[str, Any]

@@ -19,7 +19,7 @@ from api.runtime import Assignment, Runtime
 from api.schemas import clean_text
 from api.sessions import UnknownSession
 from api.streaming import stream_turn
-from longtail.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 from ui.cards import card_samples, price_text
 
 WELCOME = "Tell me what you are looking for: a kind of product, a budget, brands to avoid."

@@ -58,6 +58,8 @@ def eval_chat(
     the evidence. With --simulate, report hit rates of simulated shoppers instead."""
     from agent.agent import AgentConfig
     from agent.build import build_agent, open_services
+    from core.errors import LongtailError
+    from core.settings import load_settings
     from evaluation.conversations import (
         DEFAULT_DIR,
         ScriptError,
@@ -67,8 +69,6 @@ def eval_chat(
         set_folder,
     )
     from longtail.commands.llm import chosen_llm
-    from longtail.errors import LongtailError
-    from longtail.settings import load_settings
 
     if mode not in ("guided", "tools"):
         raise LongtailError(f"--mode must be guided or tools, not {mode!r}")

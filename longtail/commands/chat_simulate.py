@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from longtail.console import err, print_json, print_table
 
 if TYPE_CHECKING:
-    from longtail.settings import Settings
+    from core.settings import Settings
 
 
 def heldout_folder(settings: Settings, dataset_name: str) -> Path:
@@ -31,6 +31,7 @@ def run_simulation(
     from agent.agent import AgentConfig
     from agent.build import build_agent, open_services
     from catalog.loading import load_dataset
+    from core.errors import LongtailError
     from evaluation.simulate import (
         CONDITIONS,
         K_LIST,
@@ -45,7 +46,6 @@ def run_simulation(
     )
     from evaluation.split import leave_last_out
     from longtail.commands.llm import chosen_llm
-    from longtail.errors import LongtailError
 
     dataset = load_dataset(data)
     split = leave_last_out(dataset)

@@ -45,11 +45,11 @@ def evaluate(
 ) -> None:
     """Tune each model on validation, rank every test user's full catalog, report the metrics."""
     from catalog.loading import load_dataset
+    from core.settings import load_settings
     from evaluation.plots import write_plots
     from evaluation.report import metrics_document, render_report, write_metrics
     from evaluation.runner import run_evaluation
     from evaluation.split import check_protocol
-    from longtail.settings import load_settings
     from ranking import registry
 
     names = [name.strip() for name in models.split(",") if name.strip()]

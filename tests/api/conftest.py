@@ -18,7 +18,7 @@ from api.events import EventLog
 from api.runtime import Runtime
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo
-from longtail.settings import Settings
+from core.settings import Settings
 from tests.agent.fakes import OverlapRanker, ScriptedChat
 
 STAFF = StaffAuth(user="staff", password="s3cret-pass", token="t0ken-for-tests")

@@ -16,7 +16,7 @@ from api.app import create_app
 from api.events import EventLog
 from api.runtime import Runtime
 from catalog.demo import DemoConfig, generate_demo
-from longtail.settings import Settings
+from core.settings import Settings
 from tests.agent.fakes import OverlapRanker
 
 

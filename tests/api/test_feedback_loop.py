@@ -19,9 +19,9 @@ from api.runtime import Runtime
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
+from core.settings import Settings
 from longtail.feedback import train_version
 from longtail.prepare import train_models
-from longtail.settings import Settings
 from ranking import model_versions as mv
 from ranking.request import RankRequest
 from retrieval.encoders import SentenceTransformerEncoder

@@ -16,7 +16,7 @@ from api.app import create_app
 from api.clients import client_address
 from api.deps import client_key
 from api.runtime import Runtime
-from longtail.settings import ApiSettings
+from core.settings import ApiSettings
 from ui.shopper import _client as shopper_client_key
 
 PROXY = ("10.0.0.2", 40000)  # the connection comes from our reverse proxy

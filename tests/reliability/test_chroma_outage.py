@@ -22,8 +22,8 @@ from api.app import create_app
 from api.runtime import Runtime
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
+from core.settings import Settings
 from longtail.prepare import train_models
-from longtail.settings import Settings
 from retrieval.encoders import SentenceTransformerEncoder
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout

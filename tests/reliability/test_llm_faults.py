@@ -20,7 +20,7 @@ from api.app import create_app
 from api.events import EventLog
 from api.runtime import Runtime
 from catalog.dataset import Dataset
-from longtail.settings import Settings
+from core.settings import Settings
 from serving.client import LLMConfig
 from tests.agent.fakes import OverlapRanker
 from tests.reliability.conftest import ScriptedLLMServer, completion

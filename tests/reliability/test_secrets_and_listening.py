@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from api.auth import StaffAuth
-from longtail.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 
 SECRET_NAME = re.compile(r"(key|password|token|secret)$")
 

@@ -19,7 +19,7 @@ from api.app import create_app
 from api.backends import open_event_log
 from api.runtime import Runtime
 from catalog.demo import DemoConfig, generate_demo
-from longtail.settings import Settings
+from core.settings import Settings
 from tests.agent.fakes import OverlapRanker
 
 pytestmark = pytest.mark.scaleout

@@ -16,7 +16,7 @@ from api.redis_state import RedisRateLimiter, RedisSessionStore, StateUnavailabl
 from api.session_codec import SessionCodecError, decode, encode
 from api.sessions import SessionBusy, SessionsFull, UnknownSession
 from bench.cluster import RedisServer, free_port
-from longtail.settings import Settings
+from core.settings import Settings
 
 pytestmark = pytest.mark.scaleout
 

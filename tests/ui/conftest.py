@@ -23,7 +23,7 @@ from api.app import create_app
 from api.events import EventLog
 from api.runtime import Runtime
 from catalog.dataset import Dataset
-from longtail.settings import Settings
+from core.settings import Settings
 from serving.prompts import PROMPTS_DIR, PromptLibrary
 from tests.agent.fakes import OverlapRanker
 from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API tests)
