@@ -51,9 +51,13 @@ def load_trained(home: Path, dataset: Dataset, model: str) -> Scorer:
             f"no trained {model!r} model for dataset {dataset.name!r} in {folder}; "
             f"run `longtail train --data <folder> --models {model}`"
         )
-    spec = registry.get(model)
-    scorer_type = type(spec.build(0))
-    return scorer_type.load(folder, fingerprint=dataset.fingerprint())
+    return load_trained_from(folder.parent, model, dataset)
+
+
+def load_trained_from(folder: Path, model: str, dataset: Dataset) -> Scorer:
+    """`model` as saved under `folder`: the serving folder or a model version's."""
+    scorer_type = type(registry.get(model).build(0))
+    return scorer_type.load(folder / model, fingerprint=dataset.fingerprint())
 
 
 def training_summary(scorer: Scorer) -> dict[str, float | int]:

@@ -23,7 +23,7 @@ LAYERS: dict[str, int] = {
     "ui": 7,
     "app": 8,
     "longtail": 9,
-    "bench": 9,
+    "bench": 10,
 }
 
 
@@ -38,14 +38,24 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def imported(name: str, path: Path, known: dict[str, Path]) -> list[tuple[int, str]]:
-    """(line, module) for each project module that `name` imports; `from pkg import x`
-    names the module pkg.x when that is one, else pkg itself."""
-    out: list[tuple[int, str]] = []
+def imported(name: str, path: Path, known: dict[str, Path]) -> list[tuple[int, str, bool]]:
+    """(line, module, at run time) for each project module that `name` imports; `from pkg
+    import x` names the module pkg.x when that is one, else pkg itself. Imports under `if
+    TYPE_CHECKING:` are not run: they count for the floors, not for circles."""
+    out: list[tuple[int, str, bool]] = []
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
+    for node in ast.walk(tree):
+        runs = id(node) not in typing_only
         if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
+            out += [(node.lineno, a.name, runs) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -53,11 +63,11 @@ def imported(name: str, path: Path, known: dict[str, Path]) -> list[tuple[int, s
                 base = ".".join([*anchor, base] if base else anchor)
             for alias in node.names:
                 full = f"{base}.{alias.name}"
-                out.append((node.lineno, full if full in known else base))
-    return [(line, target) for line, target in out if target.split(".")[0] in LAYERS]
+                out.append((node.lineno, full if full in known else base, runs))
+    return [edge for edge in out if edge[1].split(".")[0] in LAYERS]
 
 
-def graph() -> tuple[dict[str, Path], dict[str, list[tuple[int, str]]]]:
+def graph() -> tuple[dict[str, Path], dict[str, list[tuple[int, str, bool]]]]:
     known = modules()
     return known, {name: imported(name, path, known) for name, path in known.items()}
 
@@ -67,22 +77,25 @@ def test_every_package_has_a_floor() -> None:
     assert packages == set(LAYERS), "a top-level package without a floor in LAYERS"
 
 
-def upward(known: dict[str, Path], edges: dict[str, list[tuple[int, str]]]) -> list[str]:
+def upward(known: dict[str, Path], edges: dict[str, list[tuple[int, str, bool]]]) -> list[str]:
     """`file:line imports module` for each import of another package on the same or a higher
     floor."""
     wrong = []
     for name, targets in edges.items():
         source = name.split(".")[0]
-        for line, target in targets:
+        for line, target, _ in targets:
             top = target.split(".")[0]
             if top != source and LAYERS[top] >= LAYERS[source]:
                 wrong.append(f"{known[name].relative_to(ROOT)}:{line} imports {target}")
     return sorted(set(wrong))
 
 
-def circles(edges: dict[str, list[tuple[int, str]]]) -> list[list[str]]:
-    """The groups of modules that import each other, directly or round a longer loop."""
-    follows = {n: sorted({t for _, t in ts if t in edges and t != n}) for n, ts in edges.items()}
+def circles(edges: dict[str, list[tuple[int, str, bool]]]) -> list[list[str]]:
+    """The groups of modules that import each other at run time, directly or round a loop."""
+    follows = {
+        n: sorted({t for _, t, runs in ts if runs and t in edges and t != n})
+        for n, ts in edges.items()
+    }
     return [sorted(c) for c in strongly_connected(follows) if len(c) > 1]
 
 
@@ -140,12 +153,18 @@ def test_the_checks_see_a_planted_circle_and_arrows_up_and_sideways() -> None:
     """The checks above can fail: planted imports are reported, a downward one is not."""
     known = {name: ROOT / f"{name.replace('.', '/')}.py" for name in ("catalog.a", "api.b")}
     edges = {
-        "catalog.a": [(3, "agent.build"), (4, "core.errors")],
-        "api.b": [(7, "ui.mount"), (8, "runtime.sessions")],
+        "catalog.a": [(3, "agent.build", True), (4, "core.errors", True)],
+        "api.b": [(7, "ui.mount", False), (8, "runtime.sessions", True)],
     }
     assert upward(known, edges) == [
         "api/b.py:7 imports ui.mount",
         "catalog/a.py:3 imports agent.build",
     ]
-    loop = {"x.a": [(1, "x.b")], "x.b": [(1, "x.c")], "x.c": [(1, "x.a")], "x.d": [(1, "x.a")]}
+    loop = {
+        "x.a": [(1, "x.b", True)],
+        "x.b": [(1, "x.c", True)],
+        "x.c": [(1, "x.a", True)],
+        "x.d": [(1, "x.a", True), (2, "x.e", True)],
+        "x.e": [(1, "x.d", False)],  # type-only: no circle
+    }
     assert circles(loop) == [["x.a", "x.b", "x.c"]]

@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 
 from agent.agent import AgentConfig, ShoppingAgent
 from agent.services import Services
-from api.app import create_app
-from api.auth import StaffAuth
-from api.events import EventLog
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo
 from core.settings import Settings
+from events.log import EventLog
+from runtime.auth import StaffAuth
+from runtime.container import Runtime
 from tests.agent.fakes import OverlapRanker, ScriptedChat
 
 STAFF = StaffAuth(user="staff", password="s3cret-pass", token="t0ken-for-tests")

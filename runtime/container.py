@@ -17,17 +17,17 @@ import numpy as np
 from agent.agent import ShoppingAgent
 from agent.services import Services
 from agent.session import Session
-from api.auth import StaffAuth
-from api.backends import open_event_log, open_state
-from api.catalog_changes import CatalogChanges, RetiredExcluded, RetiredHidden
-from api.events import EventStore
-from api.experiments import Experiment, ExperimentError, active, load_experiments
-from api.ratelimit import Limiter
-from api.schemas import HistoryEvent
-from api.sessions import Sessions
 from catalog.dataset import tail_mask
 from catalog.models import Product
 from core.settings import Settings
+from events.experiments import Experiment, ExperimentError, active, load_experiments
+from events.log import EventStore
+from runtime.auth import StaffAuth
+from runtime.backends import open_event_log, open_state
+from runtime.catalog_changes import CatalogChanges, RetiredExcluded, RetiredHidden
+from runtime.inputs import HistoryEvent
+from runtime.ratelimit import Limiter
+from runtime.sessions import Sessions
 from serving.client import LLMConfig, health_check
 
 
@@ -202,7 +202,7 @@ class Runtime:
         """The hybrid ranker of a model version, loaded once and ranked in this process (not
         in ranking workers), over the serving retriever; retired products excluded."""
         from catalog.loading import load_dataset
-        from longtail.feedback import load_trained_from
+        from ranking.artifacts import load_trained_from
         from ranking.hybrid_ranker import HybridRanker
         from ranking.model_versions import versions_dir
 
