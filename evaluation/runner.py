@@ -169,7 +169,7 @@ def run_evaluation(
     """Split the dataset once and evaluate each named model on it.
 
     With `llm_users` > 0 the hybrid models also get LLM-generated candidates for that many
-    seeded test users; `describe(history_titles)` is the LLM call (see llm_candidates).
+    seeded test users; `describe(history_titles)` is the LLM call (see evaluation.llm_candidates).
     """
     started = time.perf_counter()
     specs = [registry.get(name) for name in models]

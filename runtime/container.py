@@ -19,7 +19,7 @@ from agent.services import Services
 from agent.session import Session
 from catalog.dataset import tail_mask
 from catalog.models import Product
-from core.settings import Settings
+from core.settings import AgentConfig, Settings
 from events.experiments import Experiment, ExperimentError, active, load_experiments
 from events.log import EventStore
 from runtime.auth import StaffAuth
@@ -96,7 +96,7 @@ class Runtime:
 
         events = open_event_log(settings)  # a database that does not answer fails first
         services = open_services(settings, data_dir, settings.api.rank_worker_count())
-        agent = build_agent(services, llm_config, timeout_s=settings.api.turn_timeout_s)
+        agent = build_agent(services, llm_config, settings.agent, settings.api.turn_timeout_s)
         rt = cls(settings, agent, events, llm_config, data_dir=data_dir)
         rt._models_seen = rt._serving_mtime()
         return rt
@@ -308,7 +308,7 @@ class Runtime:
     def agent_with(self, **config: object) -> ShoppingAgent:
         """The same agent (ranker, LLM, prompts, gate) with some AgentConfig fields changed."""
         variant = copy.copy(self.agent)
-        variant.config = replace(self.agent.config, **config)
+        variant.config = AgentConfig.model_validate({**self.agent.config.model_dump(), **config})
         return variant
 
     def close(self) -> None:

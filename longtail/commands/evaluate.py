@@ -63,7 +63,7 @@ def evaluate(
     seed = settings.seed if seed is None else seed
     dataset = load_dataset(data)
     if llm_users and any(name.startswith("hybrid") for name in names):
-        from ranking.llm_candidates import describe_fitting_products
+        from evaluation.llm_candidates import describe_fitting_products
         from serving.client import ensure_llm
 
         with ensure_llm(settings) as llm:

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.services import Services
 from app.web import create_app
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo
-from core.settings import Settings
+from core.settings import AgentConfig, Settings
 from events.log import EventLog
 from runtime.auth import StaffAuth
 from runtime.container import Runtime

@@ -16,12 +16,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.agent import AgentConfig
 from agent.build import build_agent
 from agent.services import Services
 from app.web import create_app
 from catalog.dataset import Dataset
-from core.settings import Settings
+from core.settings import AgentConfig, Settings
 from events.log import EventLog
 from runtime.container import Runtime
 from serving.client import LLMConfig

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.services import Services
 from app.web import create_app
 from catalog.demo import DemoConfig, generate_demo
-from core.settings import Settings
+from core.settings import AgentConfig, Settings
 from runtime.backends import open_event_log
 from runtime.container import Runtime
 from tests.agent.fakes import OverlapRanker

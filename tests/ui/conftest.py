@@ -17,11 +17,11 @@ import httpx
 import pytest
 import uvicorn
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.services import Services
 from app.web import create_app
 from catalog.dataset import Dataset
-from core.settings import Settings
+from core.settings import AgentConfig, Settings
 from events.log import EventLog
 from runtime.container import Runtime
 from serving.prompts import PROMPTS_DIR, PromptLibrary
