@@ -75,6 +75,12 @@ _COMPLEMENT = re.compile(
     r"accessor(?:y|ies) for|what else (?:do|would|should|might) i (?:need|want|get)|"
     r"need (?:for|with) (?:it|this|that)|bought (?:with|together)|use (?:it )?with)\b"
 )
+# "something to take my mascara off": the product removes what the message names.
+_REMOVE = re.compile(
+    r"\b(?:take|get|wipe|rub|wash)\b(?:\s+[\w'-]+){0,4}?\s+off\b|\bremov(?:e|es|ing)\b|"
+    r"\bget rid of\b"
+)
+REMOVER = "remover"
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay|great|cool)\b[\s!.]*$")
 _STOP_WORDS = (
     "i im i'm me my a an the some any for to of in on with and or but please show find need "
@@ -116,6 +122,8 @@ def read_message(message: str, vocabulary: Vocabulary) -> Reading:
     _brands(message, text, vocabulary, reading)
     reading.complement = bool(_COMPLEMENT.search(text))
     kind = vocabulary.kind_in(_without_names(message, reading))
+    if _REMOVE.search(text) and not vocabulary.typed and REMOVER in vocabulary.kinds:
+        kind = REMOVER  # what it removes stays in the query's words
     if kind:
         reading.product_type = kind
         reading.explicit.add("type")

@@ -95,7 +95,16 @@ class Understander:
         if self.config.mode == "guided":
             llm_intent = self.llm_intent(session, mended, trace)
         intent = merge_intent(llm_intent, reading, mended, self.vocabulary)
-        if llm_intent is not None and self._is_need(intent, reading, first):
+        # Words the catalog never uses name a product it does not have ("a laptop for
+        # college" in a beauty shop), whatever kinds an LLM proposes instead (computer mice
+        # there were nail polishes): no expansion, and "we don't carry" below.
+        words = self.vocabulary.content_words(intent.query)
+        unknown = [w for w in words if not self.vocabulary.known(w)]
+        out = bool(words) and len(unknown) == len(words) and not reading.product_type
+        modified = unknown_modifier(mended, reading.product_type, self.vocabulary)
+        if modified:  # "a coffee maker" where the shop has label makers only
+            out, unknown = True, [modified]
+        if llm_intent is not None and not out and self._is_need(intent, reading, first):
             intent.products = self.expand(mended, trace)
         trace.intent = intent.model_dump()
         trace.expansion = list(intent.products)
@@ -107,14 +116,8 @@ class Understander:
             kind_of=self.vocabulary.kind_of,
             known=self.vocabulary.known,
         )
-        words = self.vocabulary.content_words(intent.query)
-        unknown = [w for w in words if not self.vocabulary.known(w)]
-        out = bool(words) and len(unknown) == len(words) and not reading.product_type
-        modified = unknown_modifier(mended, reading.product_type, self.vocabulary)
-        if modified:  # "a coffee maker" where the shop has label makers only
-            out, unknown = True, [modified]
         new_request = plan.kind == "rank" and (intent.action == "search" or first)
-        out = out and new_request and not intent.products
+        out = out and new_request
         return Understanding(plan, intent, reading, mended, corrections, unknown, out, new_request)
 
     @staticmethod

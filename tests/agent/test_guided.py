@@ -135,11 +135,12 @@ def test_an_llm_price_needs_a_price_word_in_the_message(make_agent) -> None:
 
 def test_llm_kinds_the_catalog_never_names_leave_the_request_out_of_catalog(make_agent) -> None:
     agent = make_agent(
-        [intent(action="search", query="lawn mower", products=["lawn mower", "grass trimmer"])]
+        [intent(action="search", query="lawn mower", products=["lawn mower", "garden hose"])]
     )
     result = agent.turn(agent.new_session(), "a lawn mower for my garden")
-    assert result.trace.intent_llm["products"] == ["lawn mower", "grass trimmer"]
-    assert result.trace.expansion == []
+    assert result.trace.intent_llm["products"] == ["lawn mower", "garden hose"]
+    # "garden hose" is a kind of this shop, but the shopper named a product it lacks.
+    assert [c.purpose for c in result.trace.llm_calls] == ["intent"]
     assert result.trace.out_of_catalog and not result.suggestions
     assert "don't carry" in result.answer
 

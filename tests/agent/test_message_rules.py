@@ -70,3 +70,18 @@ def test_mending_takes_the_catalogs_spelling_but_keeps_inflections() -> None:
     assert vocabulary.mend("moisturzer") == "moisturizer"
     assert vocabulary.mend("rains") is None  # "rain": too short to tell from "train"
     assert mend("not L'Oreal", vocabulary) == ("not L'Oreal", {})  # never "L'real"
+
+
+def test_something_to_take_a_kind_off_is_a_remover() -> None:
+    """The product removes what the message names, where the catalog has removers."""
+    titles = [f"Waterproof Mascara, {n} oz" for n in range(4)] + [
+        f"Eye Makeup Remover, {n} oz" for n in range(4)
+    ]
+    titles += [f"Shine Lip Gloss, {n} oz" for n in range(12)]
+    vocabulary = Vocabulary.from_products(
+        [Product(item_id=f"p{n}", title=t) for n, t in enumerate(titles)]
+    )
+    reading = read_message("something to take my waterproof mascara off", vocabulary)
+    assert reading.product_type == "remover"
+    assert "mascara" in reading.intent.query
+    assert read_message("a waterproof mascara", vocabulary).product_type == "waterproof mascara"
