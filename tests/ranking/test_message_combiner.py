@@ -1,0 +1,133 @@
+"""The hybrid ranker's weights for requests with a chat message, learned on validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from catalog.demo import DemoConfig, write_demo
+from catalog.loading import load_dataset
+from evaluation.kinds import message_for, product_kinds
+from longtail.settings import Settings
+from ranking import registry
+from ranking.artifacts import artifacts_dir, load_trained, serving_training_data
+from ranking.combiner import Combiner
+from ranking.hybrid import HybridScorer
+from ranking.hybrid_features import FEATURES
+from ranking.hybrid_ranker import HybridRanker
+from ranking.message_combiner import (
+    Featurised,
+    fit_message_combiner,
+    learn_message_weights,
+    message_requests,
+)
+from ranking.request import RankRequest
+from retrieval.encoders import SentenceTransformerEncoder
+from retrieval.ingest import ingest
+from retrieval.layout import StoreLayout
+
+
+def _requests(signal: str, n: int = 200, width: int = 15, seed: int = 0) -> list[Featurised]:
+    """Requests whose target is the candidate that `signal` scores highest (others noise)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        features = rng.normal(size=(width, len(FEATURES))).astype(np.float32)
+        candidates = rng.choice(1000, size=width, replace=False)
+        target = int(candidates[features[:, FEATURES.index(signal)].argmax()])
+        out.append(Featurised(candidates, features, target))
+    return out
+
+
+def test_learned_weights_are_kept_when_they_beat_the_hand_set_ones() -> None:
+    combiner, report = fit_message_combiner(Combiner(), _requests("sparse_z"))
+    assert report["chosen"] == "learned" and combiner is not None
+    hits = report["check_hit@10"]
+    assert hits["learned"] > hits["hand_set"]
+    weights = report["weights"]
+    assert weights["sparse_z"] > 3 * abs(weights["message_z"])
+    assert report["requests"] == 200 and report["check_requests"] == 50
+
+
+def test_the_hand_set_weights_stay_when_learning_does_not_beat_them() -> None:
+    # Only message_z varies and finds the target: the hand-set order is already perfect.
+    requests = _requests("message_z")
+    for r in requests:
+        kept = r.features[:, FEATURES.index("message_z")].copy()
+        r.features[:] = 0.0
+        r.features[:, FEATURES.index("message_z")] = kept
+    combiner, report = fit_message_combiner(Combiner(), requests)
+    assert combiner is None
+    assert report["chosen"] == "hand_set"
+    assert report["check_hit@10"]["hand_set"] == 1.0
+
+
+# ------------------------------------------------------------ served, end to end
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Path]]:
+    """A small demo store, ingested and trained as `longtail ingest` + `train` do."""
+    home = tmp_path_factory.mktemp("message-home")
+    folder = tmp_path_factory.mktemp("message-demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LONGTAIL_HOME", str(home))
+        settings = Settings(home=home)
+        write_demo(folder, DemoConfig(items=300, users=200))
+        dataset = load_dataset(folder)
+        layout = StoreLayout.for_data(settings, folder)
+        ingest(dataset, settings, layout, SentenceTransformerEncoder(), progress=False)
+        training = serving_training_data(dataset)
+        scorer = registry.get("hybrid").build(settings.seed).fit(training)
+        scorer.save(artifacts_dir(home, dataset.name) / "hybrid", fingerprint=training.fingerprint)
+        yield settings, folder
+
+
+def test_validation_requests_name_their_targets_kind_and_hide_it(
+    served: tuple[Settings, Path],
+) -> None:
+    dataset = load_dataset(served[1])
+    kinds = product_kinds(dataset.products)
+    ids = dataset.item_ids
+    sequences = {tuple(ids[int(i)] for i in s) for s in dataset.sequences()}
+    requests = message_requests(dataset, n=50)
+    assert len(requests) == 50
+    for request, target in requests:
+        assert (*request.history, ids[target]) in sequences  # the user's last interaction
+        assert request.message == message_for(kinds[ids[target]])
+        assert len(request.events) == len(request.history)
+
+
+@pytest.mark.slow
+def test_message_weights_are_chosen_on_validation_and_saved_with_the_model(
+    served: tuple[Settings, Path],
+) -> None:
+    settings, folder = served
+    report = learn_message_weights(settings, folder)
+    assert report["requests"] > 0 and 0.0 < report["target_among_candidates"] <= 1.0
+    hits = report["check_hit@10"]
+    assert report["chosen"] == ("learned" if hits["learned"] > hits["hand_set"] else "hand_set")
+    scorer = load_trained(settings.home, load_dataset(folder), "hybrid")
+    assert isinstance(scorer, HybridScorer)
+    assert (scorer.message_combiner is not None) == (report["chosen"] == "learned")
+
+
+def test_only_requests_with_a_message_are_scored_by_the_message_weights(
+    served: tuple[Settings, Path],
+) -> None:
+    ranker = HybridRanker.open(*served)
+    dataset = ranker.dataset
+    reversed_ = Combiner(ranker.scorer.active_features())
+    reversed_.weights = -reversed_.weights  # unlike any history combination
+    ranker.scorer.message_combiner = reversed_
+    history = tuple(dataset.item_ids[int(i)] for i in max(dataset.sequences(), key=len)[:5])
+    for message, combiner in (("a tent", reversed_), ("", ranker.scorer.combiner)):
+        request = RankRequest(history=history, message=message, k=5)
+        candidates, features = ranker.scorer.candidate_features(ranker.request_rows(request))
+        top = ranker.rank(request).items[0]
+        row = features[list(candidates).index(dataset.item_index(top.item_id))]
+        assert top.score == pytest.approx(float(combiner.score(row)), abs=1e-3)
+        assert sum(top.contributions.values()) == pytest.approx(top.score, abs=1e-2)
