@@ -27,6 +27,13 @@ def message_for(kind: str) -> str:
     return MESSAGE_TEMPLATE.format(kind=kind.lower())
 
 
+def kind_messages(products: list[Product]) -> dict[str, str]:
+    """item_id -> what a shopper who wants it says ('' where its text gives no kind)."""
+    return {
+        item: message_for(kind) if kind else "" for item, kind in product_kinds(products).items()
+    }
+
+
 def path_leaf(category: str) -> str:
     """The last element of a category path, '' when the category is not a path."""
     if PATH_SEPARATOR not in category:

@@ -4,9 +4,10 @@
 history, the next item), so the message features (its cosine to each item, BM25, the
 semantic visor's search) never vary there and keep hand-set weights (ranking/combiner.py).
 A shopper who says what they want is another request. Here each validation request also
-carries a message naming its target's kind in the catalog's words (evaluation/kinds.py, as
-the simulated shoppers say it), is featurised exactly as the ranker serves it, and a second
-combiner is fitted on all features. It is kept only if it beats the hand-set weights on a
+carries a message naming its target's kind in the catalog's words (the caller's
+`messages`; `longtail train` passes evaluation/kinds.py's, what simulated shoppers say),
+is featurised exactly as the ranker serves it, and a second combiner is fitted on all
+features. It is kept only if it beats the hand-set weights on a
 part of the validation requests it was not fitted on. Test targets are never read: the
 requests are the served data's validation targets (each user's last interaction, which
 `longtail train` holds out).
@@ -14,7 +15,7 @@ requests are the served data's validation targets (each user's last interaction,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from catalog.dataset import Dataset
-from catalog.models import EVENTS
+from catalog.models import EVENTS, Product
 from ranking.combiner import Combiner
 from ranking.hybrid_features import FEATURES
 from ranking.request import RankRequest
 
 if TYPE_CHECKING:
-    from longtail.settings import Settings
+    from core.settings import Settings
     from ranking.hybrid_ranker import HybridRanker
 
 MESSAGE_REQUESTS = 2000  # validation requests featurised (one ranker request each)
@@ -47,16 +48,14 @@ class Featurised:
 
 
 def message_requests(
-    dataset: Dataset, n: int = MESSAGE_REQUESTS, seed: int = SEED
+    dataset: Dataset, messages: Mapping[str, str], n: int = MESSAGE_REQUESTS, seed: int = SEED
 ) -> list[tuple[RankRequest, int]]:
     """Up to `n` seeded validation requests (history before each user's last interaction,
-    the kind of that last item as the message) and their target item indices."""
-    from evaluation.kinds import message_for, product_kinds
-
-    kinds = product_kinds(dataset.products)
+    that item's message from `messages`, item id -> words naming its kind; '' = none) and
+    their target item indices. Users whose last item has no message are passed over."""
     ids = dataset.item_ids
     sequences, events = dataset.sequences(), dataset.event_sequences()
-    users = [u for u, s in enumerate(sequences) if len(s) >= 2 and kinds.get(ids[int(s[-1])])]
+    users = [u for u, s in enumerate(sequences) if len(s) >= 2 and messages.get(ids[int(s[-1])])]
     chosen = np.random.default_rng(seed).permutation(len(users))[:n]
     out = []
     for position in chosen:
@@ -66,7 +65,7 @@ def message_requests(
         request = RankRequest(
             history=tuple(ids[int(i)] for i in sequence[:-1]),
             events=tuple(EVENTS[int(c)] for c in codes[:-1]),
-            message=message_for(kinds[ids[target]]),
+            message=messages[ids[target]],
             k=K,
         )
         out.append((request, target))
@@ -148,9 +147,12 @@ def _hit_rate(combiner: Combiner, featurised: list[Featurised]) -> float:
     return round(hits / len(featurised), 4)
 
 
-def learn_message_weights(settings: Settings, data_dir: Path) -> dict[str, Any]:
+def learn_message_weights(
+    settings: Settings, data_dir: Path, messages: Callable[[list[Product]], Mapping[str, str]]
+) -> dict[str, Any]:
     """Fit the message combiner of the trained hybrid model of `data_dir` (after `longtail
-    ingest`: messages are searched in its store) and save the model with it; the report."""
+    ingest`: messages are searched in its store) on the validation requests with
+    `messages(products)` as their words, and save the model with it; the report."""
     from tqdm import tqdm
 
     from ranking.artifacts import artifacts_dir
@@ -158,7 +160,7 @@ def learn_message_weights(settings: Settings, data_dir: Path) -> dict[str, Any]:
 
     ranker = HybridRanker.open(settings, data_dir)
     scorer = ranker.scorer
-    requests = message_requests(ranker.dataset)
+    requests = message_requests(ranker.dataset, messages(ranker.dataset.products))
     featurised = featurise(
         ranker, requests, lambda xs: tqdm(xs, desc="hybrid: message weights", unit="request")
     )

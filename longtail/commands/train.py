@@ -12,7 +12,7 @@ from longtail.console import print_json, print_table
 
 if TYPE_CHECKING:
     from catalog.dataset import Dataset
-    from longtail.settings import Settings
+    from core.settings import Settings
 
 
 def train(
@@ -51,8 +51,8 @@ def train(
     With the hybrid ranker and an ingested store, its weights for chat messages are then
     learned on those held-out interactions too (ranking/message_combiner.py)."""
     from catalog.loading import load_dataset
+    from core.settings import load_settings
     from longtail.prepare import train_models
-    from longtail.settings import load_settings
     from ranking import registry
 
     settings = load_settings()
@@ -82,9 +82,10 @@ def train(
 
 
 def _message_weights(settings: Settings, data: Path, json_output: bool) -> None:
+    from evaluation.kinds import kind_messages
     from ranking.message_combiner import learn_message_weights
 
-    report = learn_message_weights(settings, data)
+    report = learn_message_weights(settings, data, kind_messages)
     if json_output:
         print_json(report)
         return
@@ -97,12 +98,13 @@ def _message_weights(settings: Settings, data: Path, json_output: bool) -> None:
 
 def _message_weights_if_ingested(settings: Settings, data: Path) -> dict[str, Any]:
     """The message weights' report, or why they stay hand-set (no store to search yet)."""
+    from evaluation.kinds import kind_messages
     from longtail.console import err
     from ranking.message_combiner import learn_message_weights
     from retrieval.errors import StoreError
 
     try:
-        return learn_message_weights(settings, data)
+        return learn_message_weights(settings, data, kind_messages)
     except StoreError as exc:
         err.print(
             f"message weights stay hand-set: {exc}; then run "

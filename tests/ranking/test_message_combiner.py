@@ -10,8 +10,8 @@ import pytest
 
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
-from evaluation.kinds import message_for, product_kinds
-from longtail.settings import Settings
+from core.settings import Settings
+from evaluation.kinds import kind_messages, message_for, product_kinds
 from ranking import registry
 from ranking.artifacts import artifacts_dir, load_trained, serving_training_data
 from ranking.combiner import Combiner
@@ -93,7 +93,7 @@ def test_validation_requests_name_their_targets_kind_and_hide_it(
     kinds = product_kinds(dataset.products)
     ids = dataset.item_ids
     sequences = {tuple(ids[int(i)] for i in s) for s in dataset.sequences()}
-    requests = message_requests(dataset, n=50)
+    requests = message_requests(dataset, kind_messages(dataset.products), n=50)
     assert len(requests) == 50
     for request, target in requests:
         assert (*request.history, ids[target]) in sequences  # the user's last interaction
@@ -106,7 +106,7 @@ def test_message_weights_are_chosen_on_validation_and_saved_with_the_model(
     served: tuple[Settings, Path],
 ) -> None:
     settings, folder = served
-    report = learn_message_weights(settings, folder)
+    report = learn_message_weights(settings, folder, kind_messages)
     assert report["requests"] > 0 and 0.0 < report["target_among_candidates"] <= 1.0
     hits = report["check_hit@10"]
     assert report["chosen"] == ("learned" if hits["learned"] > hits["hand_set"] else "hand_set")
