@@ -1,5 +1,6 @@
-"""Deterministic stand-ins for the agent's unit tests: a word-overlap ranker over a small demo
-catalog (the Ranker protocol) and a scripted LangChain chat model that accepts bind_tools."""
+"""Deterministic stand-ins for the agent's tests: a word-overlap ranker over a small demo
+catalog (the Ranker protocol, held to its contract in tests/unit/ranking/
+test_ranker_contract.py) and a scripted LangChain chat model that accepts bind_tools."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from pydantic import Field
 
 from catalog.dataset import Dataset, tail_mask
 from catalog.models import Product
+from ranking.errors import RankingError
+from ranking.hybrid_ranker import MAX_K
 from ranking.request import RankedItem, RankRequest, RankResult
+from retrieval.errors import FilterError
 from retrieval.filters import SearchFilters
 
 
@@ -34,7 +38,32 @@ class OverlapRanker:
         self.requests: list[RankRequest] = []
 
     def product(self, item_id: str) -> Product:
+        if not self.dataset.has_item(item_id):
+            raise RankingError(f"unknown item id {item_id!r}: not in the catalog")
         return self.dataset.products[self.dataset.item_index(item_id)]
+
+    def _check(self, request: RankRequest) -> None:
+        """The production ranker's refusals (tests/unit/ranking/test_ranker_contract.py); an
+        unknown name to include is refused, as the catalog snapshot does."""
+        if request.tail_knob is not None and not 0.0 <= request.tail_knob <= 1.0:
+            raise RankingError(f"tail_knob must be within [0, 1], got {request.tail_knob}")
+        if not 1 <= request.k <= MAX_K:
+            raise RankingError(f"k must be from 1 to {MAX_K}, got {request.k}")
+        if request.events and len(request.events) != len(request.history):
+            raise RankingError(
+                f"events has {len(request.events)} entries but history has "
+                f"{len(request.history)}; give one event per history item or none"
+            )
+        for item_id in request.history:
+            self.product(item_id)
+        for what, names in (
+            ("category", request.filters.categories),
+            ("brand", request.filters.brands),
+        ):
+            known = {getattr(p, what).casefold() for p in self.dataset.products}
+            for name in names:
+                if name.casefold() not in known:
+                    raise FilterError(f"no {what} {name!r} in this catalog")
 
     def _passes(self, p: Product, f: SearchFilters) -> bool:
         lower = lambda values: {v.lower() for v in values}  # noqa: E731
@@ -50,6 +79,7 @@ class OverlapRanker:
 
     def rank(self, request: RankRequest) -> RankResult:
         self.requests.append(request)
+        self._check(request)
         wanted = _words(request.message)
         last = self.product(request.history[-1]) if request.history else None
         scored = []

@@ -1,5 +1,6 @@
 """A runtime over a small demo catalog: the fake ranker and, unless a test scripts one, no
-LLM (reduced mode, a real path); events in a temporary SQLite file."""
+LLM (reduced mode, a real path); events in a temporary SQLite file. Shared by the unit API,
+screen and reliability tests and the integration suites that add a real LLM or browser."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from api.runtime import Runtime
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo
 from longtail.settings import Settings
-from tests.agent.fakes import OverlapRanker, ScriptedChat
+from tests.support.fakes import OverlapRanker, ScriptedChat
 
 STAFF = StaffAuth(user="staff", password="s3cret-pass", token="t0ken-for-tests")
 

@@ -1,5 +1,6 @@
 """A live server on loopback (uvicorn in a thread) with the screens mounted: the fake ranker,
-no LLM unless a test scripts one, prompts in a scratch copy of prompts/."""
+no LLM unless a test scripts one, prompts in a scratch copy of prompts/. Shared by the unit
+screen and reliability tests and the browser suite."""
 
 from __future__ import annotations
 
@@ -25,14 +26,8 @@ from api.runtime import Runtime
 from catalog.dataset import Dataset
 from longtail.settings import Settings
 from serving.prompts import PROMPTS_DIR, PromptLibrary
-from tests.agent.fakes import OverlapRanker
-from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API tests)
-    STAFF,
-    demo_dataset,
-    item_ids,
-    make_runtime,
-    runtime,
-)
+from tests.support.fakes import OverlapRanker
+from tests.support.runtime import STAFF
 
 
 @dataclass
@@ -50,7 +45,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def live_server(
-    demo_dataset: Dataset,  # noqa: F811
+    demo_dataset: Dataset,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveServer]:
     home = tmp_path_factory.mktemp("ui-home")

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from longtail.settings import Settings
 
-CONFIG_DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+CONFIG_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 DOC = CONFIG_DOC.read_text(encoding="utf-8")
 # This table names its keys without the `api.` prefix.
 API_TABLE = "## REST API and screens (`[api]`)"

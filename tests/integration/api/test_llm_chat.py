@@ -12,14 +12,13 @@ from agent.build import agent_chat_model
 from api.app import create_app
 from api.runtime import Runtime
 from serving.client import LLMConfig
-from tests.serving.conftest import embedded_llm, packaged_model, serving_home  # noqa: F401
 
 pytestmark = pytest.mark.llm
 
 
 def test_chat_with_the_embedded_llm_streams_a_grounded_answer(
     make_runtime: Callable[..., Runtime],
-    embedded_llm: LLMConfig,  # noqa: F811
+    embedded_llm: LLMConfig,
     tmp_path: Path,
 ) -> None:
     rt = make_runtime()

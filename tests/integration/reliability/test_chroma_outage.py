@@ -27,7 +27,7 @@ from longtail.settings import Settings
 from retrieval.encoders import SentenceTransformerEncoder
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
-from tests.retrieval.embedding_server import free_port
+from tests.support.embedding_server import free_port
 
 pytestmark = pytest.mark.chroma_server
 

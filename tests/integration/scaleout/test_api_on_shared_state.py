@@ -20,7 +20,7 @@ from api.backends import open_event_log
 from api.runtime import Runtime
 from catalog.demo import DemoConfig, generate_demo
 from longtail.settings import Settings
-from tests.agent.fakes import OverlapRanker
+from tests.support.fakes import OverlapRanker
 
 pytestmark = pytest.mark.scaleout
 

@@ -12,7 +12,7 @@ from longtail.settings import load_settings
 from serving.client import LLMConfig, LLMUnavailable, chat, ensure_llm, health_check
 from serving.embedded import EmbeddedServer
 from serving.models import DEFAULT_MODEL
-from tests.serving import contract
+from tests.integration.serving import contract
 
 pytestmark = pytest.mark.llm
 
@@ -100,7 +100,7 @@ def test_child_ends_when_its_parent_dies(packaged_model: Path, tmp_path: Path) -
         stdout=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
     )
     assert owner.stdout is not None
     child = int(owner.stdout.readline())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from serving.client import LLMConfig
-from tests.serving import contract
+from tests.integration.serving import contract
 
 pytestmark = pytest.mark.vllm
 

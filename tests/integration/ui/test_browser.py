@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.api.conftest import STAFF
-from tests.ui.conftest import LiveServer
+from tests.support.runtime import STAFF
+from tests.support.screens import LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from agent.agent import ShoppingAgent
-from tests.agent.fakes import OverlapRanker
+from tests.support.fakes import OverlapRanker
 
 INTRO = "These should suit your trips well."
 

@@ -22,7 +22,7 @@ from catalog.amazon import load_amazon
 from catalog.dataset import Dataset
 from catalog.generic import load_generic, write_generic
 from ranking.request import RankedItem
-from tests.agent.fakes import OverlapRanker, ScriptedChat
+from tests.support.fakes import OverlapRanker, ScriptedChat
 
 INTRO = "Here you go."
 

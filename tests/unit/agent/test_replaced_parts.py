@@ -7,7 +7,7 @@ import copy
 from dataclasses import replace
 
 from catalog.dataset import Dataset
-from tests.agent.fakes import OverlapRanker
+from tests.support.fakes import OverlapRanker
 
 
 def test_a_replaced_ranker_ranks_the_next_turn(make_agent, demo_dataset: Dataset) -> None:

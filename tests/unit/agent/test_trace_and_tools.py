@@ -16,7 +16,7 @@ from agent.session import Session
 from agent.tool_calling import TOOLS_RESAMPLE_TEMPERATURE
 from agent.tools import RankCandidatesArgs, SearchProductsArgs, Toolbox, ToolError
 from agent.trace import TurnTrace
-from tests.agent.fakes import OverlapRanker, ScriptedChat
+from tests.support.fakes import OverlapRanker, ScriptedChat
 
 
 def test_trace_records_the_whole_turn_and_round_trips(make_agent) -> None:

@@ -1,6 +1,6 @@
 """A real API server process for the durability and disk-full tests: the fake ranker, no
 LLM, events in the SQLite file named on the command line, optional [api] settings as JSON.
-Run: python -m tests.api.event_server PORT DB ['{"events_burst": 10}']"""
+Run: python -m tests.unit.api.event_server PORT DB ['{"events_burst": 10}']"""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from api.events import EventLog
 from api.runtime import Runtime
 from catalog.demo import DemoConfig, generate_demo
 from longtail.settings import Settings
-from tests.agent.fakes import OverlapRanker
+from tests.support.fakes import OverlapRanker
 
 
 def main(port: int, db: Path, api: dict) -> None:

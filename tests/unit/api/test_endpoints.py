@@ -186,7 +186,7 @@ def test_ranking_that_hangs_is_a_retryable_503_and_chat_still_answers(
     client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What a RankerPool raises once a worker is past `api.rank_timeout_s` (the pool's own
-    kill-and-replace is tested in tests/ranking/test_hybrid.py)."""
+    kill-and-replace is tested in tests/unit/ranking/test_hybrid.py)."""
 
     def hung(request: object) -> None:
         raise RankingUnavailable("ranking took longer than 10 s; retry shortly")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:
@@ -38,7 +38,7 @@ def _wait_up(url: str, process: subprocess.Popen, timeout_s: float = 60) -> None
 def test_kill_9_during_a_burst_loses_no_acknowledged_event(tmp_path: Path) -> None:
     port, db = _free_port(), tmp_path / "events.sqlite3"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.api.event_server", str(port), str(db)],
+        [sys.executable, "-m", "tests.unit.api.event_server", str(port), str(db)],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -27,7 +27,7 @@ from ranking.request import RankRequest
 from retrieval.encoders import SentenceTransformerEncoder
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
-from tests.api.conftest import STAFF
+from tests.support.runtime import STAFF
 
 BURSTS = {f"{kind}_burst": 10_000 for kind in ("chat", "sessions", "events", "recommend")}
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.experiments import Experiment, ExperimentError, load_experiments
 from api.runtime import Runtime
-from tests.api.conftest import STAFF
+from tests.support.runtime import STAFF
 
 STAFF_HEADERS = {"Authorization": f"Bearer {STAFF.token}"}
 EXPERIMENT = {

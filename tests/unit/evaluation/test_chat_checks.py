@@ -14,7 +14,7 @@ from catalog.models import Product
 from evaluation.chat_checks import Expect, check_turn, has_word, is_brand
 from evaluation.conversations import Script, catalog_problems
 from evaluation.explanation_audit import explanation_violations
-from tests.agent.fakes import OverlapRanker
+from tests.support.fakes import OverlapRanker
 
 
 @pytest.fixture(scope="module")

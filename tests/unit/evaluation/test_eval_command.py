@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from catalog.demo import write_demo
-from tests.ranking.fakes import SMALL_DEMO
-from tests.test_cli import longtail
+from tests.support.cli import longtail
+from tests.unit.ranking.fakes import SMALL_DEMO
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

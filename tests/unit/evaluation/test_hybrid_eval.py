@@ -12,8 +12,8 @@ from evaluation.plots import TRADEOFF_PLOT, write_plots
 from evaluation.report import metrics_document, render_report, target_rows
 from evaluation.runner import SWEEP_KNOBS, Evaluation, ModelResult, cold_groups, run_evaluation
 from evaluation.split import leave_last_out
-from tests.evaluation.builders import dataset
-from tests.ranking.fakes import HashingEncoder, small_demo, use_hashing_encoder
+from tests.unit.evaluation.builders import dataset
+from tests.unit.ranking.fakes import HashingEncoder, small_demo, use_hashing_encoder
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from evaluation.runner import evaluate_model
 from evaluation.split import Split, leave_last_out, temporal
 from ranking.registry import ScorerSpec
 from ranking.scorer import Scorer, TrainingData
-from tests.ranking.fakes import small_demo
+from tests.unit.ranking.fakes import small_demo
 
 
 class RecordingScorer(Scorer):

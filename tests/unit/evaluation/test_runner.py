@@ -12,8 +12,8 @@ from evaluation.runner import evaluate_model, run_evaluation, top_k, tune
 from evaluation.split import leave_last_out
 from ranking.registry import ScorerSpec
 from ranking.scorer import Scorer, TrainingData
-from tests.evaluation.builders import dataset
-from tests.ranking.fakes import small_demo, use_hashing_encoder
+from tests.unit.evaluation.builders import dataset
+from tests.unit.ranking.fakes import small_demo, use_hashing_encoder
 
 
 class FavouriteScorer(Scorer):

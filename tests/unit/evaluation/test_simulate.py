@@ -1,12 +1,10 @@
 """Simulated shoppers: kinds come from catalog text, messages never leak the target's title
-or brand, the served copy holds no target, and `eval-chat --simulate` keeps its JSON contract."""
+or brand, the served copy holds no target. The `eval-chat --simulate` JSON contract (runs of
+the CLI): tests/integration/evaluation/test_simulate_command.py."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -92,35 +90,3 @@ def test_heldout_copy_drops_exactly_the_test_targets(tmp_path: Path) -> None:
     check_heldout(held, dataset, shoppers)
     with pytest.raises(SimulationError, match="held-out copy"):
         check_heldout(dataset, dataset, shoppers)  # the full data holds the targets
-
-
-def longtail(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "longtail", *args], capture_output=True, text=True, timeout=900
-    )
-
-
-@pytest.mark.slow
-def test_simulate_json_contract(tmp_path: Path, isolated_home: Path) -> None:
-    data = tmp_path / "shop"
-    write_demo(data, DemoConfig(items=300, users=100))
-    first = longtail("eval-chat", "--simulate", "6", "--data", str(data), "--no-llm", "--json")
-    assert first.returncode == 2 and "Traceback" not in first.stderr
-    heldout = isolated_home / "simulate" / "shop-heldout"
-    assert f"longtail ingest --data {heldout}" in " ".join(first.stderr.split())
-    assert longtail("ingest", "--data", str(heldout)).returncode == 0
-    trained = longtail("train", "--data", str(heldout), "--models", "hybrid", "--max-epochs", "2")
-    assert trained.returncode == 0, trained.stderr
-    run = longtail("eval-chat", "--simulate", "6", "--data", str(data), "--no-llm", "--json")
-    assert run.returncode == 0, run.stderr
-    report = json.loads(run.stdout)
-    assert report["shoppers"] == 6 and report["llm"] == "none" and report["protocol"] == "loo"
-    conditions = report["conditions"]
-    assert set(conditions) == {"history_and_message", "message_only", "history_only"}
-    for result in conditions.values():
-        assert {"hit@3", "hit@10", "tail_hit@3", "tail_hit@10", "latency_p50_s"} <= set(result)
-        assert 0 <= result["hit@3"] <= result["hit@10"] <= 1 and result["shoppers"] == 6
-    assert conditions["history_and_message"]["reduced_mode_turns"] == 6
-    assert set(report["references"]) == {"ranker_history_and_message", "ranker_message_only"}
-    assert set(report["hit@10_ratio"]) == {"vs_message_only", "vs_history_only"}
-    assert all(e["message"].startswith("I'm looking for ") for e in report["examples"])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from evaluation.split import SplitError, leave_last_out, make_split, sample_users, temporal
-from tests.evaluation.builders import dataset
-from tests.ranking.fakes import small_demo
+from tests.unit.evaluation.builders import dataset
+from tests.unit.ranking.fakes import small_demo
 
 # user 0: items 0,1,2,3 at times 1-4; user 1: 4 then 5 and 6 tied at time 7 (file order
 # holds); user 2: two interactions only; rows are shuffled to show that time orders them.

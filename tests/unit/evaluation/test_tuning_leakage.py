@@ -20,7 +20,7 @@ from ranking import registry
 from ranking.fitted import forget
 from ranking.hybrid import HybridScorer
 from ranking.intent import IntentScorer
-from tests.ranking.fakes import small_demo, use_hashing_encoder
+from tests.unit.ranking.fakes import small_demo, use_hashing_encoder
 
 SEARCH = {"hidden": 32, "max_epochs": 3, "patience": 1, "search_budget_s": 1e9}
 SEARCH_SMALL = {**SEARCH, "search_trials": 3, "search_epochs": 2, "progress": False}

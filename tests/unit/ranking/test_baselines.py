@@ -13,7 +13,7 @@ from ranking.content import ContentScorer
 from ranking.itemknn import ItemKNNScorer
 from ranking.popularity import PopularityScorer
 from ranking.scorer import TrainingData
-from tests.ranking.fakes import use_hashing_encoder
+from tests.unit.ranking.fakes import use_hashing_encoder
 
 
 def training(sequences: list[list[int]], titles: list[str] | None = None) -> TrainingData:
@@ -81,7 +81,6 @@ def test_content_caches_item_vectors_under_longtail_home(
     assert encoder.calls == 2
 
 
-@pytest.mark.slow
 def test_content_with_the_packaged_minilm() -> None:
     titles = ["two-person camping tent", "chef's kitchen knife", "lightweight backpacking tent"]
     scorer = ContentScorer().fit(training([[0, 1, 2]], titles))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,11 +12,8 @@ import numpy as np
 import pytest
 
 from catalog.dataset import Dataset
-from catalog.demo import DemoConfig, write_demo
-from catalog.loading import load_dataset
 from longtail.settings import Settings
 from ranking import registry
-from ranking.artifacts import artifacts_dir, serving_training_data
 from ranking.combiner import FIXED_WEIGHTS, Combiner
 from ranking.errors import RankingError, RankingUnavailable
 from ranking.hybrid import HybridScorer
@@ -26,10 +22,7 @@ from ranking.hybrid_ranker import HybridRanker
 from ranking.ranker_pool import RankerPool
 from ranking.request import RankRequest
 from ranking.tail_rerank import suppress_duplicates, tail_order
-from retrieval.encoders import SentenceTransformerEncoder
 from retrieval.filters import SearchFilters
-from retrieval.ingest import ingest
-from retrieval.layout import StoreLayout
 
 # ------------------------------------------------------------------ tail re-ranking
 
@@ -101,33 +94,13 @@ def test_an_ablation_drops_its_features_and_candidates() -> None:
 # ------------------------------------------------------------ served, end to end
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Path]]:
-    """A small demo store, ingested into embedded Chroma and trained as `longtail train` does:
-    (settings, dataset folder)."""
-    home = tmp_path_factory.mktemp("hybrid-home")
-    folder = tmp_path_factory.mktemp("hybrid-demo")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LONGTAIL_HOME", str(home))
-        settings = Settings(home=home)
-        write_demo(folder, DemoConfig(items=300, users=200))
-        dataset = load_dataset(folder)  # named after its folder, as the ranker loads it
-        ingest(
-            dataset,
-            settings,
-            StoreLayout.for_data(settings, folder),
-            SentenceTransformerEncoder(),
-            progress=False,
-        )
-        training = serving_training_data(dataset)
-        scorer = registry.get("hybrid").build(settings.seed).fit(training)
-        scorer.save(artifacts_dir(home, dataset.name) / "hybrid", fingerprint=training.fingerprint)
-        yield settings, folder
+# `served`, `hybrid_ranker` and `ranker_pool` (session-scoped) come from this folder's
+# conftest.py: the Ranker contract (test_ranker_contract.py) runs on the same store.
 
 
-@pytest.fixture(scope="module")
-def ranker(served: tuple[Settings, Path]) -> HybridRanker:
-    return HybridRanker.open(*served)
+@pytest.fixture
+def ranker(hybrid_ranker: HybridRanker) -> HybridRanker:
+    return hybrid_ranker
 
 
 def _history(ranker: HybridRanker, n: int = 5) -> tuple[str, ...]:
@@ -214,11 +187,9 @@ def test_the_saved_model_refuses_another_catalog(ranker: HybridRanker, tmp_path:
 # ------------------------------------------------------------ ranking worker processes
 
 
-@pytest.fixture(scope="module")
-def pool(served: tuple[Settings, Path], ranker: HybridRanker) -> Iterator[RankerPool]:
-    pool = RankerPool(ranker, *served, workers=2)
-    yield pool
-    pool.close()
+@pytest.fixture
+def pool(ranker_pool: RankerPool) -> RankerPool:
+    return ranker_pool
 
 
 def test_the_pool_ranks_as_the_ranker_does(pool: RankerPool, ranker: HybridRanker) -> None:

@@ -10,7 +10,7 @@ import pytest
 from evaluation.split import leave_last_out
 from ranking import registry
 from ranking.scorer import Scorer, ScorerError, TrainingData
-from tests.ranking.fakes import small_demo, use_hashing_encoder
+from tests.unit.ranking.fakes import small_demo, use_hashing_encoder
 
 SEED = 3
 

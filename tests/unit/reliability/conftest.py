@@ -1,5 +1,5 @@
-"""Fixtures of the reliability suite: the API runtime of tests/api (fake ranker, reduced mode
-unless scripted), and a scriptable OpenAI-compatible HTTP server on loopback that can answer
+"""Fixtures of the reliability suite (besides the API runtime and the screens on loopback of
+tests/support): a scriptable OpenAI-compatible HTTP server on loopback that can answer
 with malformed JSON, broken tool calls or an "obedient" injected reply."""
 
 from __future__ import annotations
@@ -12,16 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-
-from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API tests)
-    STAFF,
-    client,
-    demo_dataset,
-    item_ids,
-    make_runtime,
-    runtime,
-)
-from tests.ui.conftest import live_server  # noqa: F401  (the screens on loopback)
 
 
 def completion(content: str = "", tool_calls: list[dict[str, Any]] | None = None) -> bytes:

@@ -25,8 +25,8 @@ from api.runtime import Runtime
 from catalog.dataset import Dataset
 from longtail.settings import Settings
 from serving.client import LLMConfig
-from tests.agent.fakes import OverlapRanker
-from tests.reliability.conftest import ScriptedLLMServer, completion
+from tests.support.fakes import OverlapRanker
+from tests.unit.reliability.conftest import ScriptedLLMServer, completion
 
 ALLOWED_TOOLS = {
     "search_products",

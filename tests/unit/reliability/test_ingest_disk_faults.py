@@ -1,7 +1,7 @@
 """Item 2, the disk failing under an ingest: full (a file-size limit on the `longtail ingest`
 process, so writes fail as on a full disk) or read-only (the store folder made immutable).
 Each is a clear error that names the folder, the store that was there still answers, and
-the next ingest, once the disk is fine, completes. A killed ingest: tests/retrieval/
+the next ingest, once the disk is fine, completes. A killed ingest: tests/unit/retrieval/
 test_resume.py."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ a 500, llama.cpp's 500 for a malformed call (resampled once), tool calls with un
 ill-typed arguments. Each turn still answers with ranked products (reduced mode where the
 reply was unusable), and the next turn after the server behaves again uses the LLM, without
 a restart. Down and slow servers, and invalid intents,
-are covered in tests/agent/test_degradation.py and tests/serving/test_client.py."""
+are covered in tests/unit/agent/test_degradation.py and tests/unit/serving/test_client.py."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from api.runtime import Runtime
 from catalog.dataset import Dataset
 from longtail.settings import Settings
 from serving.client import LLMConfig
-from tests.agent.fakes import OverlapRanker
-from tests.reliability.conftest import ScriptedLLMServer, completion
+from tests.support.fakes import OverlapRanker
+from tests.unit.reliability.conftest import ScriptedLLMServer, completion
 
 BROKEN_ARGS = completion(tool_calls=[{"name": "rank_candidates", "arguments": '{"query": "te'}])
 # llama.cpp's answer when the model's output is not a well-formed call: resampled once.

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Runtime
-from tests.api.conftest import STAFF
-from tests.ui.conftest import LiveServer, serving, staff_client
+from tests.support.runtime import STAFF
+from tests.support.screens import LiveServer, serving, staff_client
 
 EVIL = "https://evil.example"
 

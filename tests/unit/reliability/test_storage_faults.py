@@ -24,7 +24,7 @@ from api.runtime import Runtime
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
 from ranking.artifacts import artifacts_dir, load_trained
-from tests.api.test_event_durability import REPO, _free_port, _wait_up
+from tests.unit.api.test_event_durability import REPO, _free_port, _wait_up
 
 FILE_LIMIT = 256_000  # bytes any file of the server may reach: the event log's WAL hits it
 
@@ -36,7 +36,7 @@ def test_a_full_disk_event_log_answers_503_and_healthz_is_degraded(tmp_path: Pat
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.api.event_server", str(port), str(db), "{}"],
+        [sys.executable, "-m", "tests.unit.api.event_server", str(port), str(db), "{}"],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

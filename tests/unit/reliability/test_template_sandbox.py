@@ -18,7 +18,7 @@ from api.auth import StaffAuth
 from api.runtime import Runtime
 from api.sessions import log_id
 from serving.prompts import PROMPTS_DIR, PromptError, PromptLibrary
-from tests.api.conftest import STAFF
+from tests.support.runtime import STAFF
 from ui.prompt_versions import PromptStore
 
 HEAD = "---\ndescription: probe\nvariables: [message]\n---\n### user\n"

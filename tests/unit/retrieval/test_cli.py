@@ -13,7 +13,7 @@ import pytest
 
 from catalog.dataset import Dataset
 from catalog.generic import write_generic
-from tests.retrieval.conftest import catalog_of
+from tests.unit.retrieval.conftest import catalog_of
 
 Cli = tuple[dict[str, str], Path]
 

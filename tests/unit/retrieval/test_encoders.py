@@ -15,7 +15,7 @@ from retrieval.encoder_factory import build_encoder
 from retrieval.encoders import Encoder, EncoderError, SentenceTransformerEncoder
 from retrieval.onnx_encoder import OnnxEncoder
 from retrieval.openai_encoder import OpenAIEncoder, embeddings_url
-from tests.retrieval.embedding_server import free_port, serve
+from tests.support.embedding_server import free_port, serve
 
 TEXTS = [
     "waterproof hiking backpack with a rain cover",

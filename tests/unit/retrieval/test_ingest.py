@@ -14,7 +14,7 @@ from retrieval.encoders import Encoder
 from retrieval.ingest import IngestReport, ingest
 from retrieval.layout import StoreLayout
 from retrieval.search import Retriever
-from tests.retrieval.conftest import catalog_of
+from tests.unit.retrieval.conftest import catalog_of
 
 
 def counts(report: IngestReport) -> tuple[int, int, int, int, int]:

@@ -1,5 +1,6 @@
-"""Hybrid search over embedded Chroma and a real Chroma server: signals, exact filters and
-a clear error for each bad input."""
+"""Hybrid search over embedded Chroma: signals, exact filters and a clear error for each bad
+input. The checks that take `retriever` run on a real Chroma server too
+(tests/integration/retrieval/test_search_on_server.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from retrieval.errors import FilterError, QueryError, StoreError, StoreMismatchE
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
 from retrieval.search import Candidate, Retriever
-from tests.retrieval.conftest import catalog_of
-from tests.retrieval.embedding_server import free_port
+from tests.support.embedding_server import free_port
+from tests.unit.retrieval.conftest import catalog_of
 
 QUERY = "waterproof hiking backpack"
 

@@ -11,8 +11,8 @@ import pytest
 
 from api.runtime import Runtime
 from serving.prompts import PROMPTS_DIR, PromptError, PromptLibrary
-from tests.api.conftest import STAFF
-from tests.ui.conftest import LiveServer, staff_client
+from tests.support.runtime import STAFF
+from tests.support.screens import LiveServer, staff_client
 from ui.cards import TAIL_BADGE, card_html
 from ui.console import Console
 from ui.prompt_versions import PromptStore
