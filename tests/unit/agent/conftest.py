@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.services import Services
 from catalog.dataset import Dataset
+from core.settings import AgentConfig
 from tests.support.fakes import OverlapRanker, ScriptedChat
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
-from longtail.settings import Settings
+from core.settings import Settings
 from ranking import registry
 from ranking.artifacts import artifacts_dir, serving_training_data
 from ranking.hybrid_ranker import HybridRanker

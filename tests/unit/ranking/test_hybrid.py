@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from catalog.dataset import Dataset
-from longtail.settings import Settings
+from core.settings import Settings
 from ranking import registry
 from ranking.combiner import FIXED_WEIGHTS, Combiner
 from ranking.errors import RankingError, RankingUnavailable

@@ -13,7 +13,7 @@ import pytest
 from agent.services import Ranker
 from catalog.dataset import Dataset
 from catalog.loading import load_dataset
-from longtail.settings import Settings
+from core.settings import Settings
 from ranking.errors import RankingError
 from ranking.hybrid_ranker import MAX_K
 from ranking.request import SOURCES, RankedItem, RankRequest, RankResult

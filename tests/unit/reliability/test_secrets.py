@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from api.auth import StaffAuth
-from longtail.settings import Settings, load_settings
+from core.settings import Settings, load_settings
+from runtime.auth import StaffAuth
 
 SECRET_NAME = re.compile(r"(key|password|token|secret)$")
 

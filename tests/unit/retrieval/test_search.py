@@ -12,7 +12,7 @@ import pytest
 
 from catalog.dataset import Dataset
 from catalog.models import Product
-from longtail.settings import RetrievalSettings, Settings
+from core.settings import RetrievalSettings, Settings
 from retrieval.encoders import Encoder, product_text
 from retrieval.errors import FilterError, QueryError, StoreError, StoreMismatchError
 from retrieval.ingest import ingest
