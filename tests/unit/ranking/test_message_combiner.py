@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
 from core.settings import Settings
 from evaluation.kinds import kind_messages, message_for, product_kinds
-from ranking import registry
-from ranking.artifacts import artifacts_dir, load_trained, serving_training_data
 from ranking.combiner import Combiner
-from ranking.hybrid import HybridScorer
 from ranking.hybrid_features import FEATURES
 from ranking.hybrid_ranker import HybridRanker
 from ranking.message_combiner import (
     Featurised,
     fit_message_combiner,
-    learn_message_weights,
     message_requests,
 )
 from ranking.request import RankRequest
-from retrieval.encoders import SentenceTransformerEncoder
-from retrieval.ingest import ingest
-from retrieval.layout import StoreLayout
 
 
 def _requests(signal: str, n: int = 200, width: int = 15, seed: int = 0) -> list[Featurised]:
