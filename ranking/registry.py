@@ -103,7 +103,7 @@ register(
         "als",
         _als,
         "implicit ALS, user vector recalculated from the request history",
-        grid=grid(factors=[64, 128, 256], alpha=[10.0, 40.0]),
+        grid=grid(factors=[128, 256], alpha=[10.0, 40.0]),
         baseline=True,
     )
 )
