@@ -303,18 +303,29 @@ def _knob_section(result: Evaluation) -> list[str]:
 
 
 def _search_section(result: Evaluation) -> list[str]:
+    from ranking.intent_search import PLAIN, SEARCH_PATIENCE, SEARCH_VALIDATION, SPACE
+
     lines: list[str] = []
     for m in (m for m in result.models if m.search):
         keys = list(m.search[0])
         spent = sum(t["seconds"] for t in m.search)
+        space = "; ".join(
+            f"{k} {{{', '.join(map(_value, values))}}}" for k, values in SPACE.items()
+        )
         lines += [
             "",
             f"## Hyper-parameter search: {m.name} (validation split)",
             "",
-            f"{len(m.search)} trials in {spent:.0f} s; each trained briefly and judged by "
-            "validation ndcg@10 on a seeded sample of validation pairs; the best (←) then "
-            f"trained on with early stopping on all validation pairs (best epoch "
-            f"{m.params.get('best_epoch')}).",
+            f"Space: {space}. Budget: a new trial starts while the time spent plus the slowest "
+            f"trial so far fits in {m.params.get('search_budget_s', 0):g} s (the first always "
+            f"runs). Trial 1 is the plain text-initialised SASRec ({_params(PLAIN)}); the "
+            "others are seeded random draws. Each trial trains until "
+            f"{SEARCH_PATIENCE} epochs pass without a gain in validation ndcg@10 on a seeded "
+            f"sample of at most {SEARCH_VALIDATION:,} validation pairs and is judged at its "
+            "best epoch; the best (←) is kept, trained on only if it was still improving.",
+            "",
+            f"{len(m.search)} trials in {spent:.0f} s; chosen: best epoch "
+            f"{m.params.get('best_epoch')}.",
             "",
             _table(
                 ["#", *keys],
@@ -328,6 +339,10 @@ def _search_section(result: Evaluation) -> list[str]:
             ),
         ]
     return lines
+
+
+def _value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _chosen(trial: dict[str, Any], params: dict[str, Any]) -> bool:

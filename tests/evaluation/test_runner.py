@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import PAD
-from evaluation.runner import evaluate_model, run_evaluation, top_k, tune
+from evaluation.runner import evaluate_model, run_evaluation, top_k, tune, tuning_sample
 from evaluation.split import leave_last_out
 from ranking.registry import ScorerSpec
 from ranking.scorer import Scorer, TrainingData
@@ -86,3 +86,12 @@ def test_run_evaluation_on_a_user_sample(monkeypatch: pytest.MonkeyPatch) -> Non
         {"decay": d} for d in (1.0, 0.8, 0.5, 0.2, 0.0)
     ]
     assert sum(result.training_exposure) == pytest.approx(1.0)
+
+
+def test_tuning_sample_is_seeded_ordered_and_complete_when_small() -> None:
+    pairs = [(np.array([i]), i + 1) for i in range(50)]
+    assert tuning_sample(pairs, seed=3, size=100) is pairs
+    first, again = tuning_sample(pairs, 3, 20), tuning_sample(pairs, 3, 20)
+    assert first == again and len(first) == 20
+    picked = [target for _, target in first]
+    assert picked == sorted(picked) and len(set(picked)) == 20
