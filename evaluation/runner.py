@@ -107,12 +107,25 @@ def top_k(
         scores = scorer.score(batch)
         for row, history in enumerate(batch):
             scores[row, history] = -np.inf
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        order = _best_first(scores, k)
         best = np.take_along_axis(scores, order, axis=1)
         lists[start : start + len(batch), : order.shape[1]] = np.where(
             np.isfinite(best), order, PAD
         )
     return lists
+
+
+def _best_first(scores: np.ndarray, k: int) -> np.ndarray:
+    """The k best columns per row, best first, equal scores by column index: what a stable
+    argsort of the whole row gives, without sorting it (a full sort of Beauty's 12,031 items
+    per query made even popularity's test ranking take a minute)."""
+    k = min(k, scores.shape[1])
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # each row's k-th best score
+    out = np.empty((len(scores), k), dtype=np.int64)
+    for row, (values, floor) in enumerate(zip(scores, kth, strict=True)):
+        columns = np.flatnonzero(values >= floor)  # ascending, so ties stay in index order
+        out[row] = columns[np.argsort(-values[columns], kind="stable")][:k]
+    return out
 
 
 def tune(

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import PAD
-from evaluation.runner import evaluate_model, run_evaluation, top_k, tune, tuning_sample
+from evaluation.runner import (
+    _best_first,
+    evaluate_model,
+    run_evaluation,
+    top_k,
+    tune,
+    tuning_sample,
+)
 from evaluation.split import leave_last_out
 from ranking.registry import ScorerSpec
 from ranking.scorer import Scorer, TrainingData
@@ -95,3 +102,13 @@ def test_tuning_sample_is_seeded_ordered_and_complete_when_small() -> None:
     assert first == again and len(first) == 20
     picked = [target for _, target in first]
     assert picked == sorted(picked) and len(set(picked)) == 20
+
+
+def test_best_first_matches_a_stable_full_sort_with_ties_and_excluded_items() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        rows, items, k = int(rng.integers(1, 8)), int(rng.integers(1, 60)), int(rng.integers(1, 25))
+        scores = rng.integers(0, 5, size=(rows, items)).astype(np.float32)  # many ties
+        scores[rng.random((rows, items)) < 0.3] = -np.inf  # excluded history items
+        expected = np.argsort(-scores, axis=1, kind="stable")[:, : min(k, items)]
+        np.testing.assert_array_equal(_best_first(scores, k), expected)
