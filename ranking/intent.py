@@ -312,9 +312,13 @@ class IntentScorer(Scorer):
         self.network.train()
         cfg = self.config
         rng, optimizer = run.rng, run.optimizer
+        # Random batches, padded to their longest sequence. Length-bucketed batches cut the
+        # padding (85% of Beauty's tokens) but weight each short sequence's positions more
+        # (the loss is a mean per batch) and cost Office validation ndcg@10 0.078 -> 0.063.
+        order = rng.permutation(len(sequences))
         total, batches = 0.0, 0
-        for batch in _length_batches(sequences, cfg["batch_size"], cfg["max_len"], rng):
-            chosen = [sequences[i] for i in batch]
+        for start in range(0, len(order), cfg["batch_size"]):
+            chosen = [sequences[i] for i in order[start : start + cfg["batch_size"]]]
             with_message = rng.random(len(chosen)) < message_rate
             items, kinds, targets, message_items = _training_batch(
                 chosen, with_message, cfg["max_len"]
@@ -446,30 +450,6 @@ class IntentScorer(Scorer):
             {k[4:]: torch.from_numpy(v) for k, v in state.items() if k.startswith("net.")}
         )
         self.network.eval()
-
-
-BUCKET_BATCHES = 50  # batches whose sequences are drawn together and grouped by length
-
-
-def _length_batches(
-    sequences: list[tuple[np.ndarray, np.ndarray]],
-    batch_size: int,
-    max_len: int,
-    rng: np.random.Generator,
-) -> list[np.ndarray]:
-    """An epoch's batches: a random pool of BUCKET_BATCHES batches at a time is sorted by
-    length and cut into batches, then all batches are shuffled. Batches are padded to their
-    longest sequence, and with one random long sequence in most of them Beauty's batches
-    were 85% padding (6.8 padded tokens per real one); attention ran on all of it."""
-    order = rng.permutation(len(sequences))
-    lengths = np.array([min(len(s), max_len + 1) for s, _ in sequences])
-    pool = batch_size * BUCKET_BATCHES
-    batches = []
-    for start in range(0, len(order), pool):
-        chunk = order[start : start + pool]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def _training_batch(

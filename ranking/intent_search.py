@@ -1,5 +1,5 @@
-"""The intent encoder's hyper-parameter search: random configurations, each trained briefly
-and judged on validation pairs, within a time budget.
+"""The intent encoder's hyper-parameter search: random configurations, each trained to early
+stopping and judged on validation pairs, within a time budget.
 
 Settled recipes do not carry across catalogs (a recipe tuned on Office was the weakest
 model on another domain), so each dataset gets its own choice, made on its validation
@@ -8,11 +8,11 @@ configuration tried is `PLAIN`, the text-initialised SASRec of the reference num
 search can never end below it on validation; the others are drawn without repetition from
 `SPACE` by the scorer's seed. Every trial trains until early stopping (SEARCH_PATIENCE
 epochs without a gain, at most `search_epochs`) on a seeded sample of the validation pairs,
-and is judged at its best epoch: judging after a fixed few epochs picked fast learners
-(lr 4e-3) over slower ones that end higher (on Office validation ndcg@10, 0.063 at best
-against the plain recipe's 0.071). The best trial's network is kept; only if it was still
-improving when its epochs ran out does it train on, with early stopping on all validation
-pairs, which saves retraining it.
+and is judged at its best epoch: judged after a fixed 4 epochs, fast learners win (on
+Office, lr 4e-3 had validation ndcg@10 0.070 after 4 epochs, the plain recipe at lr 1e-3
+was near 0.04 and still rising) whatever the others reach later. The best trial's network
+is kept; only if it was still improving when its epochs ran out does it train on, with
+early stopping on all validation pairs, which saves retraining it.
 """
 
 from __future__ import annotations

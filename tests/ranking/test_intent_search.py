@@ -1,11 +1,11 @@
-"""The intent encoder's search contains the plain text-SASRec recipe, and its batching."""
+"""The intent encoder's search contains the plain text-SASRec recipe."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from ranking.intent import IntentScorer, _length_batches
+from ranking.intent import IntentScorer
 from ranking.intent_network import IntentNetwork
 from ranking.intent_search import PLAIN, SPACE
 from tests.ranking.test_intent import cycle_data
@@ -35,14 +35,3 @@ def test_no_shrinkage_means_an_ungated_id_embedding() -> None:
     net.id_shrinkage = 1.0
     gated = net.item_table() - net.text_projection(net.text_vectors)
     torch.testing.assert_close(gated[:, 0], torch.tensor([0.0, 0.5, 50 / 51]))
-
-
-def test_length_batches_cover_every_sequence_once_with_little_padding() -> None:
-    rng = np.random.default_rng(0)
-    lengths = rng.choice([2, 3, 60], size=1000, p=[0.6, 0.35, 0.05])
-    sequences = [(np.arange(n), np.zeros(n, dtype=np.int64)) for n in lengths]
-    batches = _length_batches(sequences, 16, 50, np.random.default_rng(1))
-    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
-    padded = sum(len(b) * min(lengths[b].max(), 51) for b in batches)
-    real = int(np.minimum(lengths, 51).sum())
-    assert padded < 1.3 * real  # random batches of 16 would be mostly padding here
