@@ -30,7 +30,7 @@ from agent.trace import TurnTrace
 from agent.vocabulary import Vocabulary, tokens
 from catalog.dataset import tail_mask
 from catalog.models import Product
-from longtail.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 from ranking.request import RankedItem
 
 log = logging.getLogger("longtail.agent")

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.services import Services
 from agent.session import Session
 from agent.trace import ToolCall, TurnTrace
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 from ranking.request import RankRequest, RankResult
 from retrieval.filters import parse_filters
 

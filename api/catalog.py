@@ -19,11 +19,11 @@ from api.schemas import (
     RecommendResponse,
     history_events,
 )
-from api.sessions import UnknownSession
 from catalog.models import Product
-from longtail.errors import LongtailError, ServiceUnavailable
+from core.errors import LongtailError, ServiceUnavailable
 from ranking.request import RankRequest
 from retrieval.filters import SearchFilters
+from runtime.sessions import UnknownSession
 
 router = APIRouter(tags=["catalog"])
 
@@ -60,7 +60,7 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
     try:
         result = rt.variant_ranker(assigned).rank(rank_request)
     except ServiceUnavailable:
-        raise  # a retryable 503 (api.app), not the caller's mistake
+        raise  # a retryable 503 (app.web), not the caller's mistake
     except LongtailError as exc:
         raise HTTPException(422, str(exc)) from None
     wanted = Constraints(

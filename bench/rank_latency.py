@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import write_result
-from longtail.runtime import go_offline
-from longtail.settings import load_settings
+from core.offline import go_offline
+from core.settings import load_settings
 from ranking.intent import short_query
 from ranking.request import RankRequest
 from retrieval.filters import SearchFilters

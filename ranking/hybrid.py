@@ -14,14 +14,15 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from tqdm import tqdm
 
 from catalog.dataset import tail_mask
-from longtail.atomic import current
+from core.atomic import current
 from ranking.combiner import Combiner
+from ranking.components import SPECS
 from ranking.fitted import fit_once, shared_fit
 from ranking.hybrid_features import (
     FEATURES,
@@ -32,10 +33,14 @@ from ranking.hybrid_features import (
     context_features,
     feature_tensor,
 )
-from ranking.registry import INTENT_SEARCH
+from ranking.intent_search import INTENT_SEARCH
 from ranking.request import SOURCES
 from ranking.scorer import Scorer, ScorerError, TrainingData
 from ranking.tail_rerank import DEFAULT_DUPLICATE_COSINE, suppress_duplicates, tail_order
+from ranking.tuning import tune  # the search `longtail eval` runs, done once per model
+
+if TYPE_CHECKING:
+    from ranking.hybrid_ranker import RequestRows
 
 # The components' settings without validation requests. With them, each component takes
 # what its own validation search (the registry grid, as `longtail eval` runs it) chooses on
@@ -104,6 +109,9 @@ class HybridScorer(Scorer):
         self.overrides = dict(components or {})
         self.components: dict[str, Scorer] = {}
         self.combiner = Combiner(self.active_features())
+        # Requests with a chat message are scored by their own combination when one was
+        # learned on validation requests with messages (ranking/message_combiner.py).
+        self.message_combiner: Combiner | None = None
         self.context = CatalogContext(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
         self.tail = np.zeros(0, dtype=bool)
         self._memo: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
@@ -200,13 +208,9 @@ class HybridScorer(Scorer):
 
     def _fit_component(self, name: str, data: TrainingData) -> Scorer:
         """A component at its validation-chosen settings (unless a caller fixed them)."""
-        from ranking import registry
-
-        spec = registry.get(name)
+        spec = SPECS[name]
         if name in self.overrides or not data.validation or len(spec.grid) == 1:
-            return fit_once(name, self.component_params[name], data, self.seed)
-        from evaluation.runner import tune  # the search `longtail eval` runs, done once
-
+            return fit_once(spec, self.component_params[name], data, self.seed)
         scorer, self.component_params[name], _ = tune(spec, data, self.seed)
         return scorer
 
@@ -292,6 +296,14 @@ class HybridScorer(Scorer):
         features = feature_tensor(signals, context, allowed, candidates)
         return candidates, provenance, features
 
+    def candidate_features(self, rows: RequestRows) -> tuple[np.ndarray, np.ndarray]:
+        """One served request's candidates and their features (no padding)."""
+        candidates, _, features = self._candidates(
+            [rows.history], rows.extra, rows.allowed[None, :], rows.proposed
+        )
+        valid = candidates[0] >= 0
+        return candidates[0][valid], features[0][valid]
+
     def rank_batch(
         self,
         histories: Sequence[np.ndarray],
@@ -309,7 +321,7 @@ class HybridScorer(Scorer):
         candidates, provenance, features = self._candidates(
             histories, extra or {}, allowed, proposed
         )
-        scores = self.combiner.score(features)
+        scores = self.combiner_for(extra or {}).score(features)
         out = []
         for row in range(len(histories)):
             valid = candidates[row] >= 0
@@ -324,6 +336,12 @@ class HybridScorer(Scorer):
                 )
             )
         return out
+
+    def combiner_for(self, extra: dict[str, np.ndarray]) -> Combiner:
+        """The message combination for requests with a message, where one was learned."""
+        if self.message_combiner is not None and "message" in extra:
+            return self.message_combiner
+        return self.combiner
 
     def _order(self, items: np.ndarray, scores: np.ndarray, knob: float, keep: int) -> np.ndarray:
         """Positions into `items` in final order: tail re-ranking, then near-duplicates."""
@@ -391,19 +409,19 @@ class HybridScorer(Scorer):
 
     @classmethod
     def load(cls, folder: Path, fingerprint: str = "") -> HybridScorer:
-        from ranking import registry
-
         scorer = super().load(folder, fingerprint)
         assert isinstance(scorer, HybridScorer)
         for name in scorer.component_names():
-            kind = type(registry.get(name).build(scorer.seed, **scorer.component_params[name]))
+            kind = type(SPECS[name].build(scorer.seed, **scorer.component_params[name]))
             parts = current(Path(folder)) / "components" / name
             scorer.components[name] = kind.load(parts, fingerprint)
         return scorer
 
     def state(self) -> dict[str, np.ndarray]:
+        message = self.message_combiner
         return {
             **{f"combiner.{k}": v for k, v in self.combiner.state().items()},
+            **({f"message_combiner.{k}": v for k, v in message.state().items()} if message else {}),
             "popularity": self.context.popularity,
             "category": self.context.category,
             "price": self.context.price,
@@ -414,5 +432,14 @@ class HybridScorer(Scorer):
         self.combiner.set_state(
             {k.removeprefix("combiner."): v for k, v in state.items() if k.startswith("combiner.")}
         )
+        message = {
+            k.removeprefix("message_combiner."): v
+            for k, v in state.items()
+            if k.startswith("message_combiner.")
+        }
+        self.message_combiner = None
+        if message:  # learned by ranking/message_combiner.py; absent in older models
+            self.message_combiner = Combiner()
+            self.message_combiner.set_state(message)
         self.context = CatalogContext(state["popularity"], state["category"], state["price"])
         self.tail = state["tail"].astype(bool)

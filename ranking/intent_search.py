@@ -53,6 +53,9 @@ PLAIN: dict[str, Any] = {
     "logq": 0.0,
     "category": False,
 }
+# The search's budget as the registered `intent` model runs it: trials start only while the
+# seconds spent plus the slowest trial so far fit it; then the final training, early stopping.
+INTENT_SEARCH = {"search_budget_s": 480.0}
 SEARCH_VALIDATION = 5000  # validation pairs a trial is judged on (a seeded sample)
 SEARCH_PATIENCE = 3  # a trial stops after this many epochs without a validation gain
 

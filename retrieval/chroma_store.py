@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from longtail.runtime import go_offline
-from longtail.settings import StoreSettings
+from core.offline import go_offline
+from core.settings import StoreSettings
 from retrieval.errors import StoreError, StoreUnavailable
 from retrieval.filters import SearchFilters
 from retrieval.layout import StoreLayout

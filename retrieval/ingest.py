@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from tqdm import tqdm
 
 from catalog.dataset import Dataset
-from longtail.runtime import go_offline
-from longtail.settings import Settings
+from core.offline import go_offline
+from core.settings import Settings
 from retrieval.chroma_store import ChromaStore
 from retrieval.encoders import Encoder, product_text
 from retrieval.errors import StoreError

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from longtail.settings import RetrievalSettings, Settings
+from core.settings import RetrievalSettings, Settings
 from retrieval.chroma_store import ChromaStore
 from retrieval.encoder_factory import build_encoder
 from retrieval.encoders import Encoder
