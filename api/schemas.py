@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+import core.filters
 from agent.trace import Suggestion
+from core.items import ItemSummary
 
 MESSAGE_CEILING = 20_000
 HISTORY_CEILING = 10_000
@@ -87,6 +89,8 @@ class ChatResponse(BaseModel):
 
 
 class Filters(Strict):
+    """The REST edge of `core.filters.Filters`, with the API's ceilings."""
+
     categories: list[NAME] = Field(default_factory=list, max_length=50)
     brands: list[NAME] = Field(default_factory=list, max_length=50)
     exclude_brands: list[NAME] = Field(default_factory=list, max_length=50)
@@ -99,6 +103,9 @@ class Filters(Strict):
         if low is not None and high is not None and low > high:
             raise ValueError(f"the price range is inverted: min_price {low:g} > max_price {high:g}")
         return self
+
+    def exact(self) -> core.filters.Filters:
+        return core.filters.Filters(**self.model_dump())
 
 
 class RecommendRequest(Strict):
@@ -122,12 +129,7 @@ class RecommendRequest(Strict):
         return clean_text(value)
 
 
-class RecommendedItem(BaseModel):
-    item_id: str
-    title: str
-    category: str
-    brand: str
-    price: float | None
+class RecommendedItem(ItemSummary):
     rank: int
     score: float
     tail: bool
@@ -180,13 +182,8 @@ class ProductUpsert(Strict):
         return value
 
 
-class ProductResponse(BaseModel):
-    item_id: str
-    title: str
+class ProductResponse(ItemSummary):
     description: str
-    category: str
-    brand: str
-    price: float | None
     attributes: dict[str, Any]
     tail: bool
     retired: bool = False

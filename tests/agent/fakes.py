@@ -15,8 +15,9 @@ from pydantic import Field
 
 from catalog.dataset import Dataset, tail_mask
 from catalog.models import Product
+from core.filters import Filters
+from core.items import ItemSummary
 from ranking.request import RankedItem, RankRequest, RankResult
-from retrieval.filters import SearchFilters
 
 
 def _words(text: str) -> set[str]:
@@ -36,7 +37,7 @@ class OverlapRanker:
     def product(self, item_id: str) -> Product:
         return self.dataset.products[self.dataset.item_index(item_id)]
 
-    def _passes(self, p: Product, f: SearchFilters) -> bool:
+    def _passes(self, p: Product, f: Filters) -> bool:
         lower = lambda values: {v.lower() for v in values}  # noqa: E731
         if f.categories and p.category.lower() not in lower(f.categories):
             return False
@@ -70,11 +71,7 @@ class OverlapRanker:
             p = self.dataset.products[index]
             items.append(
                 RankedItem(
-                    item_id=p.item_id,
-                    title=p.title,
-                    category=p.category,
-                    brand=p.brand,
-                    price=p.price,
+                    item=ItemSummary.of(p),
                     rank=rank,
                     score=score,
                     tail=bool(self.tail[index]),

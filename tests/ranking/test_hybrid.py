@@ -15,6 +15,7 @@ import pytest
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
+from core.filters import Filters
 from longtail.settings import Settings
 from ranking import registry
 from ranking.artifacts import artifacts_dir, serving_training_data
@@ -27,7 +28,6 @@ from ranking.ranker_pool import RankerPool
 from ranking.request import RankRequest
 from ranking.tail_rerank import suppress_duplicates, tail_order
 from retrieval.encoders import SentenceTransformerEncoder
-from retrieval.filters import SearchFilters
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
 
@@ -139,12 +139,12 @@ def _history(ranker: HybridRanker, n: int = 5) -> tuple[str, ...]:
 def test_filters_hold_exactly_and_the_history_is_not_suggested(ranker: HybridRanker) -> None:
     history = _history(ranker)
     category = ranker.product(history[-1]).category
-    filters = SearchFilters(categories=(category,), max_price=60.0)
+    filters = Filters(categories=(category,), max_price=60.0)
     result = ranker.rank(RankRequest(history=history, filters=filters, k=10))
     assert result.items, "a broad category filter leaves candidates"
     for item in result.items:
-        assert item.category == category
-        assert item.price is not None and item.price <= 60.0
+        assert item.item.category == category
+        assert item.item.price is not None and item.item.price <= 60.0
         assert item.item_id not in history
     assert [i.rank for i in result.items] == list(range(1, len(result.items) + 1))
 
@@ -225,7 +225,7 @@ def test_the_pool_ranks_as_the_ranker_does(pool: RankerPool, ranker: HybridRanke
     history = _history(ranker)
     requests = [
         RankRequest(history=history, k=10),
-        RankRequest(message="a warm sleeping bag", k=10, filters=SearchFilters(max_price=80)),
+        RankRequest(message="a warm sleeping bag", k=10, filters=Filters(max_price=80)),
         RankRequest(history=history, message="something for the kitchen", k=5, tail_knob=0.9),
     ]
     for request in requests:
