@@ -12,6 +12,7 @@ import pytest
 from catalog.dataset import Dataset
 from catalog.models import Product
 from core.filters import FilterError
+from core.items import ItemSummary
 from longtail.settings import RetrievalSettings, Settings
 from retrieval.encoders import Encoder, product_text
 from retrieval.errors import QueryError, StoreError, StoreMismatchError
@@ -45,12 +46,7 @@ def test_results_carry_the_products_fields(
     products = by_id(small_demo[1])
     for result in retriever.search("cast iron skillet", k=5):
         product = products[result.item_id]
-        assert (result.title, result.category, result.brand, result.price) == (
-            product.title,
-            product.category,
-            product.brand,
-            product.price,
-        )
+        assert result.item == ItemSummary.of(product)
 
 
 def test_a_products_own_vector_finds_it_first(
