@@ -11,7 +11,7 @@ setup:
 	$(BIN)/pip install --quiet -e '.[dev]'
 	bash serving/setup.sh $(VENV)
 	bash ui/setup_browser.sh
-	bash api/setup_servers.sh
+	bash runtime/setup_servers.sh
 	@echo "ready: run 'make test', then '$(BIN)/longtail demo'"
 
 lint:

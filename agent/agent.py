@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -34,27 +34,12 @@ from agent.trace import Suggestion, TurnTrace
 from agent.understand import Understander, Understanding
 from agent.vocabulary import Vocabulary
 from catalog.models import EVENTS, Product
+from core.settings import AgentConfig
 from serving.prompts import PromptLibrary
 
 turn_log = logging.getLogger("longtail.agent.turns")
 
-__all__ = ["REDUCED_NOTE", "AgentConfig", "ShoppingAgent", "TurnResult"]
-
-
-@dataclass(frozen=True)
-class AgentConfig:
-    """Token budgets are per LLM call; at ~12 tokens/s on 2 CPU cores each token is ~80 ms."""
-
-    mode: Literal["guided", "tools"] = "guided"
-    k: int = 3
-    tail_knob: float | None = None
-    intent_max_tokens: int = 64
-    answer_max_tokens: int = 28
-    tools_max_steps: int = 3
-    prefill_tool_call: bool = False  # llama.cpp: start the reply with <tool_call> (see serving)
-    prompt_versions: dict[str, int] = field(default_factory=dict)  # name -> version; else latest
-    llm_cooldown_s: float = 30.0
-    overfetch: int = 10  # ranked items asked for per suggestion shown, to keep the asked kind
+__all__ = ["REDUCED_NOTE", "ShoppingAgent", "TurnResult"]
 
 
 @dataclass

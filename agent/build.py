@@ -4,17 +4,17 @@ one ingested and trained dataset, and a LangChain chat model on the configured L
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.services import Services
 from agent.vocabulary import Vocabulary
-from longtail.settings import Settings
+from core.settings import AgentConfig, Settings
 from retrieval.layout import StoreLayout
 from serving.client import LLMConfig, chat_model, server_flavor
+from serving.prompts import PromptLibrary
 
 log = logging.getLogger("longtail.agent")
 
@@ -66,11 +66,15 @@ def build_agent(
     config: AgentConfig | None = None,
     timeout_s: float = 30.0,
 ) -> ShoppingAgent:
-    """The agent over `services`; with no LLM config it runs in reduced mode throughout."""
+    """The agent over `services`; with no LLM config it runs in reduced mode throughout.
+    A configured prompt version that does not exist fails here, before the first turn."""
     config = config or AgentConfig()
+    prompts = PromptLibrary()
+    for name, version in config.prompt_versions.items():
+        prompts.get(name, version)
     llm = None
     if llm_config is not None:
         llm = agent_chat_model(llm_config, timeout_s)
         if config.mode == "tools" and server_flavor(llm_config) == "llama.cpp":
-            config = replace(config, prefill_tool_call=True)
-    return ShoppingAgent(services, llm, config)
+            config = config.model_copy(update={"prefill_tool_call": True})
+    return ShoppingAgent(services, llm, config, prompts)

@@ -17,7 +17,7 @@ import numpy as np
 from agent.vocabulary import Vocabulary
 from catalog.dataset import Dataset
 from catalog.models import Product
-from longtail.settings import Settings
+from core.settings import Settings
 from retrieval.encoders import Encoder, product_text
 
 PRECISION = 0.8

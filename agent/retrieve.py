@@ -30,8 +30,8 @@ from agent.trace import TurnTrace
 from agent.vocabulary import Vocabulary, tokens
 from catalog.dataset import tail_mask
 from catalog.models import Product
+from core.errors import ServiceUnavailable
 from core.items import ItemSummary
-from longtail.errors import ServiceUnavailable
 from ranking.request import RankedItem
 
 log = logging.getLogger("longtail.agent")

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.services import Services
 from agent.session import Session
 from agent.trace import ToolCall, TurnTrace
+from core.errors import LongtailError
 from core.filters import Filters
 from core.items import ItemSummary
-from longtail.errors import LongtailError
 from ranking.request import RankRequest, RankResult
 
 

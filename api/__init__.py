@@ -1,1 +1,2 @@
-"""The REST API (FastAPI) that serves the web widget, with the Gradio screens mounted on it."""
+"""The REST API: routes, request and response bodies, and HTTP security; `app` mounts the
+screens beside it."""

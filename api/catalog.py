@@ -19,10 +19,10 @@ from api.schemas import (
     RecommendResponse,
     history_events,
 )
-from api.sessions import UnknownSession
 from catalog.models import Product
-from longtail.errors import LongtailError, ServiceUnavailable
+from core.errors import LongtailError, ServiceUnavailable
 from ranking.request import RankedItem, RankRequest
+from runtime.sessions import UnknownSession
 
 router = APIRouter(tags=["catalog"])
 
@@ -53,7 +53,7 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
     try:
         result = rt.variant_ranker(assigned).rank(rank_request)
     except ServiceUnavailable:
-        raise  # a retryable 503 (api.app), not the caller's mistake
+        raise  # a retryable 503 (app.web), not the caller's mistake
     except LongtailError as exc:
         raise HTTPException(422, str(exc)) from None
     wanted = Constraints(

@@ -18,9 +18,9 @@ from fastapi.responses import StreamingResponse
 from agent.agent import ShoppingAgent, TurnResult
 from agent.session import Session
 from api.deps import RuntimeDep, check_sizes, rate_limit, session_slot
-from api.runtime import Assignment, Runtime
 from api.schemas import ChatRequest, ChatResponse, history_events
-from api.streaming import stream_turn
+from runtime.container import Assignment, Runtime
+from runtime.streaming import stream_turn
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 log = logging.getLogger("longtail.api")

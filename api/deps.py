@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from api.clients import client_address
-from api.runtime import Runtime, UnknownItems
-from api.schemas import HistoryEvent
-from api.sessions import Slot, UnknownSession
+from runtime.clients import client_address
+from runtime.container import Runtime, UnknownItems
+from runtime.inputs import HistoryEvent
+from runtime.sessions import Slot, UnknownSession
 
 
 def runtime(request: Request) -> Runtime:
@@ -17,7 +17,7 @@ def runtime(request: Request) -> Runtime:
 
 
 def client_key(request: Request, rt: Runtime) -> str:
-    """Who a rate limit counts (api.clients): the same rule as the screens'."""
+    """Who a rate limit counts (runtime.clients): the same rule as the screens'."""
     peer = request.client.host if request.client else None
     return client_address(peer, request.headers, rt.settings.api)
 

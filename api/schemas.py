@@ -7,18 +7,17 @@ Text is cleaned of control characters (newlines and tabs stay) and must not be b
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 import core.filters
 from agent.trace import Suggestion
 from core.items import ItemSummary
+from runtime.inputs import ITEM_ID, EventKind, HistoryEvent, Strict, clean_text
 
 MESSAGE_CEILING = 20_000
 HISTORY_CEILING = 10_000
-ITEM_ID = Annotated[str, Field(min_length=1, max_length=200)]
 SESSION_ID = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 USER_ID = Annotated[
     str,
@@ -30,24 +29,6 @@ USER_ID = Annotated[
     ),
 ]
 NAME = Annotated[str, Field(min_length=1, max_length=200)]
-EventKind = Literal["view", "cart", "purchase"]
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
-
-
-def clean_text(text: str) -> str:
-    """The text without control and invisible formatting characters, stripped."""
-    return _CONTROL.sub("", text).strip()
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class HistoryEvent(Strict):
-    item_id: ITEM_ID
-    event: EventKind = "purchase"
-
 
 History = Annotated[list[ITEM_ID | HistoryEvent], Field(max_length=HISTORY_CEILING)]
 

@@ -28,9 +28,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.asgi_parts import cookies, form_user, read_body, refuse, replay
-from api.clients import client_address
 from api.staff_guard import LoginThrottle, StaffLogins
-from longtail.settings import ApiSettings
+from core.settings import ApiSettings
+from runtime.clients import client_address
 
 STAFF_SCREENS = ("/console", "/studio")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

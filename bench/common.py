@@ -21,7 +21,7 @@ from tqdm import tqdm
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_catalog
 from catalog.models import Product
-from longtail.settings import Settings
+from core.settings import Settings
 from retrieval.encoders import Encoder
 
 RESULTS = Path(__file__).resolve().parent / "results"

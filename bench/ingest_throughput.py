@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from bench.common import bench_catalog, write_result
-from longtail.runtime import go_offline
-from longtail.settings import Settings
+from core.offline import go_offline
+from core.settings import Settings
 from retrieval.encoder_factory import build_encoder
 from retrieval.encoders import product_text
 from retrieval.ingest import ingest

@@ -26,11 +26,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from longtail.runtime import go_offline  # noqa: E402
+from core.offline import go_offline  # noqa: E402
 
 go_offline()
 
-from longtail.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 from serving.check import INTENT_SCHEMA, INTENT_SYSTEM, measure_stream  # noqa: E402
 from serving.client import LLMConfig, complete_json  # noqa: E402
 from serving.embedded import EmbeddedServer, available_cores, free_cores  # noqa: E402

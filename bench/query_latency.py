@@ -36,8 +36,8 @@ from bench.common import (
 )
 from catalog.demo_vocabulary import CATEGORIES
 from core.filters import Filters
-from longtail.runtime import go_offline
-from longtail.settings import Settings
+from core.offline import go_offline
+from core.settings import Settings
 from retrieval.encoder_factory import build_encoder
 from retrieval.encoders import Encoder, product_text
 from retrieval.ingest import ingest

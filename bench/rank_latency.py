@@ -25,8 +25,8 @@ import numpy as np
 
 from bench.common import write_result
 from core.filters import Filters
-from longtail.runtime import go_offline
-from longtail.settings import load_settings
+from core.offline import go_offline
+from core.settings import load_settings
 from ranking.intent import short_query
 from ranking.request import RankRequest
 

@@ -41,6 +41,7 @@ from bench.cluster import (
     shared_env,
 )
 from bench.common import write_result
+from bench.load_phases import median_phase, recommend_calls, run_phase, server
 
 LIFTED = {  # the bench is one client: lift every per-client bucket
     f"LONGTAIL_API__{kind}_{knob}": value
@@ -79,8 +80,6 @@ def conversation_calls(_n: int, client: httpx.Client) -> list[Callable[[], httpx
 
 def run(args: Any, histories: list[list[str]], data: Path) -> Path:
     """Every configuration in one run; writes bench/results/load_replicas.json."""
-    from bench.load import median_phase, recommend_calls, run_phase, server
-
     phases: dict[str, dict[str, Any]] = {}
 
     def measure(url: str, parts: dict[str, list[int]]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 
 
 class DataError(LongtailError, ValueError):

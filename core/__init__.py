@@ -1,1 +1,4 @@
-"""The ground floor: types and errors every package shares, importing nothing above it."""
+"""The ground floor: settings, errors, offline start-up, atomic writes; imports nothing of the
+project, so every other package can stand on it."""
+
+__version__ = "0.1.0"

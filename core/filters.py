@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 
 
 class FilterError(LongtailError):

@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.agent import ShoppingAgent
 from agent.grounding import GroundingChecker
 from catalog.models import Product
+from core.errors import LongtailError
 from evaluation.chat_checks import Expect, check_turn, grounding_violations, has_word
 from evaluation.explanation_audit import explanation_violations
-from longtail.errors import LongtailError
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "conversations"
 SET_NAMES = ("demo", "office", "beauty")

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
-from api.events import EventStore
-from api.experiments import Experiment
+from events.experiments import Experiment
+from events.log import EventStore
 
 Z95 = NormalDist().inv_cdf(0.975)
 

@@ -10,7 +10,7 @@ Two slices, both held back from every part of the new version (ranking.event_tra
 each dataset user's newest interaction given the rest, and each event shopper's newest logged
 event given what came before. Not the validation pairs: the hybrid's combiner is fitted on
 them, and there it re-fits around damaged components, so the damage looks smaller than on
-unseen targets (`python -m evaluation.gate_check`, docs/experiments.md). The events
+unseen targets (`python -m bench.gate_check`, docs/experiments.md). The events
 slice is judged only with at least `feedback.gate_min_queries` queries; the report says so
 when it is not.
 
@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from catalog.dataset import Dataset, tail_mask
+from core.settings import FeedbackSettings
 from evaluation.experiment_stats import mean_interval
-from evaluation.runner import top_k
-from longtail.settings import FeedbackSettings
 from ranking.scorer import Scorer
+from ranking.tuning import top_k
 
 K = 10
 METRICS = ("recall@10", "tail_recall@10")
@@ -43,7 +43,7 @@ def query_hits(
     scorer: Scorer, queries: list[tuple[np.ndarray, int]], tail: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Per query, 1.0 where the target is in the top 10: all queries, and tail targets only
-    (their means are recall@10 and tail_recall@10, as evaluation.metrics computes them)."""
+    (their means are recall@10 and tail_recall@10, as ranking.metrics computes them)."""
     lists = top_k(scorer, [history for history, _ in queries], K)
     targets = np.array([target for _, target in queries])
     hits = (lists == targets[:, None]).any(axis=1).astype(np.float64)

@@ -8,8 +8,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from evaluation.metrics import KS
 from evaluation.runner import Evaluation
+from ranking.metrics import KS
 
 RECALL_PLOT = "recall_by_model.png"
 EXPOSURE_PLOT = "exposure_by_popularity_decile.png"

@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from api.events import EventLog
-from api.experiments import Experiment
 from evaluation.experiment_stats import mean_interval, summarize, unit_outcomes
 from evaluation.split import make_split
+from events.experiments import Experiment
+from events.log import EventLog
 from ranking.tail_rerank import tail_order
 
 SHOWN = 10
@@ -62,8 +62,8 @@ def replay(
     data: Path, model: str, knobs: tuple[float, float], candidates: int, seed: int, effect: float
 ) -> dict[str, Any]:
     from catalog.loading import load_dataset
-    from evaluation.runner import tune
     from ranking import registry
+    from ranking.tuning import tune
 
     started = time.perf_counter()
     dataset = load_dataset(data)

@@ -7,7 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from evaluation.runner import TUNING_METRIC, Evaluation, ModelResult
+from evaluation.runner import Evaluation, ModelResult
+from ranking.tuning import TUNING_METRIC
 
 HEADLINE = "recall@10"  # picks the best baseline that every model is compared against
 

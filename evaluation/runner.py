@@ -18,28 +18,18 @@ import numpy as np
 from tqdm import tqdm
 
 from catalog.dataset import Dataset
-from evaluation.metrics import KS, PAD, evaluate, exposure, ndcg, share_by_decile
 from evaluation.split import Split, make_split, sample_users
 from ranking import registry
 from ranking.fitted import fit_once
-from ranking.scorer import Scorer, TrainingData
+from ranking.metrics import KS, evaluate, exposure, share_by_decile
+from ranking.spec import ScorerSpec
+from ranking.tuning import Candidate, top_k, tune
 
 COLD_USER_MAX = 3  # users with at most this many training interactions are "cold"
 COLD_ITEM_MAX = 5  # targets with at most this many training interactions are "cold items"
 GROUP_METRICS = ("recall@10", "hit_rate@10", "ndcg@10", "tail_recall@10")
 SWEEP_KNOBS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 SWEEP_METRICS = ("recall@10", "ndcg@10", "tail_recall@10", "tail_user_coverage@10", "aplt@10")
-TUNING_K = 10
-TUNING_METRIC = f"ndcg@{TUNING_K}"  # what the validation search maximises
-BATCH_SIZE = 256  # histories scored at once: bounds memory at BATCH_SIZE × catalog floats
-
-
-@dataclass
-class Candidate:
-    """One grid point tried on validation."""
-
-    params: dict[str, Any]
-    validation: float  # TUNING_METRIC on the validation pairs
 
 
 @dataclass
@@ -83,76 +73,8 @@ class Evaluation:
     peak_memory_mb: float = 0.0  # the process's peak resident memory
 
 
-def top_k(
-    scorer: Scorer,
-    histories: Sequence[np.ndarray],
-    k: int,
-    desc: str = "",
-    batch_size: int = BATCH_SIZE,
-) -> np.ndarray:
-    """(len(histories), k) best items per history, its own items excluded, PAD-filled.
-
-    Equal scores are broken by item index, so lists are deterministic.
-    """
-    lists = np.full((len(histories), k), PAD, dtype=np.int64)
-    starts = range(0, len(histories), batch_size)
-    for start in tqdm(starts, desc=desc, unit="batch", leave=False, disable=not desc):
-        batch = histories[start : start + batch_size]
-        scores = scorer.score(batch)
-        for row, history in enumerate(batch):
-            scores[row, history] = -np.inf
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        best = np.take_along_axis(scores, order, axis=1)
-        lists[start : start + len(batch), : order.shape[1]] = np.where(
-            np.isfinite(best), order, PAD
-        )
-    return lists
-
-
-def tune(
-    spec: registry.ScorerSpec, training: TrainingData, seed: int
-) -> tuple[Scorer, dict[str, Any], list[Candidate]]:
-    """Fit every grid candidate and keep the best on validation.
-
-    A single candidate, or data without validation pairs, is fitted and kept untried.
-    A search is run once per (model, training data, seed): the hybrid ranker reuses the
-    baselines' choices for its components.
-    """
-    key = (spec.name, seed, id(training))
-    hit = _TUNED.get(key)
-    if hit is not None and hit[0] is training:
-        return hit[1]
-    _TUNED[key] = (training, _tune(spec, training, seed))
-    return _TUNED[key][1]
-
-
-_TUNED: dict[tuple[str, int, int], tuple[TrainingData, tuple[Scorer, dict[str, Any], list]]] = {}
-
-
-def _tune(
-    spec: registry.ScorerSpec, training: TrainingData, seed: int
-) -> tuple[Scorer, dict[str, Any], list[Candidate]]:
-    histories = [history for history, _ in training.validation]
-    targets = [np.array([target]) for _, target in training.validation]
-    if len(spec.grid) == 1 or not histories:
-        return fit_once(spec, spec.grid[0], training, seed), spec.grid[0], []
-    best: Scorer | None = None
-    best_params, best_value = spec.grid[0], -np.inf
-    tried: list[Candidate] = []
-    for params in spec.grid:
-        scorer = fit_once(spec, params, training, seed)
-        label = ", ".join(f"{k}={v}" for k, v in params.items())
-        lists = top_k(scorer, histories, TUNING_K, desc=f"{spec.name} validation ({label})")
-        value = ndcg(lists, targets)
-        tried.append(Candidate(params, value))
-        if best is None or value > best_value:
-            best, best_params, best_value = scorer, params, value
-    assert best is not None  # the grid is never empty
-    return best, best_params, tried
-
-
 def evaluate_model(
-    spec: registry.ScorerSpec,
+    spec: ScorerSpec,
     split: Split,
     seed: int,
     groups: dict[str, np.ndarray] | None = None,
@@ -218,7 +140,7 @@ def sweep_tail_knob(
     request_signals: dict[bytes, dict[str, np.ndarray]] | None = None,
 ) -> list[SweepPoint]:
     """The hybrid ranker re-ranked at each knob value (its fitted components are reused)."""
-    scorer = fit_once(name, registry.get(name).grid[0], split.training, seed)
+    scorer = fit_once(registry.get(name), registry.get(name).grid[0], split.training, seed)
     if request_signals is not None:
         scorer.request_signals = request_signals  # type: ignore[attr-defined]
     chosen = scorer.tail_knob  # type: ignore[attr-defined]
@@ -247,7 +169,7 @@ def run_evaluation(
     """Split the dataset once and evaluate each named model on it.
 
     With `llm_users` > 0 the hybrid models also get LLM-generated candidates for that many
-    seeded test users; `describe(history_titles)` is the LLM call (see llm_candidates).
+    seeded test users; `describe(history_titles)` is the LLM call (see evaluation.llm_candidates).
     """
     started = time.perf_counter()
     specs = [registry.get(name) for name in models]
@@ -309,7 +231,7 @@ def knob_choice(split: Split, seed: int, name: str = "hybrid") -> dict[str, Any]
     """How the hybrid's default tail knob was chosen: the rule, its validation sweep, the pick."""
     from ranking.hybrid import KNOB_RECALL_TOLERANCE
 
-    scorer = fit_once(name, registry.get(name).grid[0], split.training, seed)
+    scorer = fit_once(registry.get(name), registry.get(name).grid[0], split.training, seed)
     return {
         "rule": (
             "the largest knob whose validation recall@10 is at least "
@@ -331,11 +253,12 @@ def llm_signals(
     """The `llm` signal row for `users` seeded requests among `histories`: each item's best
     cosine to the LLM's descriptions, in the content component's vector space.
     Returns (mask over `histories`, rows keyed by history bytes, failures)."""
+    from ranking.components import CONTENT
     from ranking.content import load_encoder
     from ranking.hybrid import COMPONENTS
     from serving.client import LLMError
 
-    content = fit_once("content", COMPONENTS["content"], split.training, seed)
+    content = fit_once(CONTENT, COMPONENTS["content"], split.training, seed)
     vectors = content.item_vectors  # type: ignore[attr-defined]
     encoder = load_encoder("")
     rng = np.random.default_rng(seed)

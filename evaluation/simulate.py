@@ -28,9 +28,9 @@ from agent.agent import ShoppingAgent
 from catalog.dataset import Dataset
 from catalog.generic import write_generic
 from catalog.models import EVENTS
+from core.errors import LongtailError
 from evaluation.kinds import product_kinds
 from evaluation.split import Split
-from longtail.errors import LongtailError
 from ranking.request import RankRequest
 
 MESSAGE_TEMPLATE = "I'm looking for {kind}"

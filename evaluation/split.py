@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from catalog.dataset import Dataset, tail_mask
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 from ranking.scorer import TrainingData
 
 PROTOCOLS = ("loo", "temporal")

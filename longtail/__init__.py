@@ -1,3 +1,1 @@
-"""longtail: a conversational shopping assistant that finds the right lesser-known products."""
-
-__version__ = "0.1.0"
+"""longtail's command line, the top floor: `longtail` and `python -m longtail`."""

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from longtail import __version__
-from longtail.runtime import go_offline
+from core import __version__
+from core.offline import go_offline
 
 go_offline()
 
+from core.errors import LongtailError  # noqa: E402
 from longtail.commands import data as data_commands  # noqa: E402
 from longtail.commands import llm as llm_commands  # noqa: E402
 from longtail.commands import models as models_commands  # noqa: E402
@@ -22,7 +23,6 @@ from longtail.commands.ingest import ingest  # noqa: E402
 from longtail.commands.search import search  # noqa: E402
 from longtail.commands.serve import serve  # noqa: E402
 from longtail.commands.train import train  # noqa: E402
-from longtail.errors import LongtailError  # noqa: E402
 
 app = typer.Typer(
     help="longtail: a conversational shopping assistant that finds the right lesser-known "

@@ -9,7 +9,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from catalog.dataset import Dataset
-    from longtail.settings import Settings
+    from core.settings import Settings
 
 
 def train_version(
@@ -24,10 +24,10 @@ def train_version(
 
     `shuffle_items_seed` trains on sequences whose items are randomly relabelled: a
     deliberately damaged version, to check that the gate refuses one."""
-    from api.backends import open_event_log
     from longtail.prepare import train_models
     from ranking import model_versions as mv
     from ranking.event_training import with_events
+    from runtime.backends import open_event_log
 
     log = open_event_log(settings)
     try:
@@ -73,7 +73,7 @@ def judge_all(
 ) -> dict[str, Any]:
     """Each model of the version against its serving copy; one refusal refuses the version."""
     from evaluation.gate import judge
-    from ranking.artifacts import load_trained
+    from ranking.artifacts import load_trained, load_trained_from
     from ranking.scorer import ScorerError
 
     per_model = {}
@@ -86,11 +86,3 @@ def judge_all(
         per_model[name] = judge(candidate, serving, dataset, slices, settings.feedback)
     reasons = [f"{name}: {r}" for name, g in per_model.items() for r in g["reasons"]]
     return {"promote": not reasons, "reasons": reasons, "models": per_model}
-
-
-def load_trained_from(folder: Any, model: str, dataset: Dataset) -> Any:
-    """A model of a version folder (not the serving copy)."""
-    from ranking import registry
-
-    scorer_type = type(registry.get(model).build(0))
-    return scorer_type.load(folder / model, fingerprint=dataset.fingerprint())

@@ -12,7 +12,7 @@ from longtail.console import err
 
 if TYPE_CHECKING:
     from catalog.dataset import Dataset
-    from longtail.settings import Settings
+    from core.settings import Settings
     from ranking.scorer import TrainingData
 
 SERVING_MODELS = ("intent", "cf", "hybrid")  # what `longtail serve` loads

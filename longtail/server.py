@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from longtail.console import err
 
 if TYPE_CHECKING:
-    from api.runtime import Runtime
-    from longtail.settings import Settings
+    from core.settings import Settings
+    from runtime.container import Runtime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -25,8 +25,8 @@ def run_server(
 ) -> None:
     """Start the LLM (unless `no_llm` or a URL is given), open `data`, print the URLs and
     serve until interrupted; shared by `longtail serve` and `longtail demo`."""
-    from api.runtime import Runtime
     from longtail.commands.llm import chosen_llm
+    from runtime.container import Runtime
 
     host = host or settings.api.host
     port = port or settings.api.port
@@ -47,7 +47,7 @@ def _serve(rt: Runtime, settings: Settings, host: str, port: int) -> None:
     """Print where everything is and serve `rt` until interrupted."""
     import uvicorn
 
-    from api.app import create_app
+    from app.web import create_app
 
     api = settings.api
     app = create_app(rt, owns_runtime=True)

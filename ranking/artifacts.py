@@ -1,6 +1,6 @@
 """Trained models on disk: one folder per dataset and model, each with its data fingerprint.
 
-`longtail train` writes them, each folder as one step (longtail.atomic: a retrain killed
+`longtail train` writes them, each folder as one step (core.atomic: a retrain killed
 half-way leaves the old model serving); the agent and the API load them, and a model trained
 on another catalog is refused with a message that says to retrain.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from catalog.dataset import Dataset
-from longtail.atomic import current
+from core.atomic import current
 from ranking import registry
 from ranking.scorer import Scorer, ScorerError, TrainingData
 
@@ -51,9 +51,13 @@ def load_trained(home: Path, dataset: Dataset, model: str) -> Scorer:
             f"no trained {model!r} model for dataset {dataset.name!r} in {folder}; "
             f"run `longtail train --data <folder> --models {model}`"
         )
-    spec = registry.get(model)
-    scorer_type = type(spec.build(0))
-    return scorer_type.load(folder, fingerprint=dataset.fingerprint())
+    return load_trained_from(folder.parent, model, dataset)
+
+
+def load_trained_from(folder: Path, model: str, dataset: Dataset) -> Scorer:
+    """`model` as saved under `folder`: the serving folder or a model version's."""
+    scorer_type = type(registry.get(model).build(0))
+    return scorer_type.load(folder / model, fingerprint=dataset.fingerprint())
 
 
 def training_summary(scorer: Scorer) -> dict[str, float | int]:

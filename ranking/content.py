@@ -68,7 +68,7 @@ def load_encoder(model: str) -> Encoder:
 
     A non-empty `model` overrides the configured model name; tests swap in a small fake.
     """
-    from longtail.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings().encoder
     return build_encoder(settings.model_copy(update={"model": model}) if model else settings)

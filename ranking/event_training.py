@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from api.events import StoredEvent
 from catalog.dataset import Dataset
 from catalog.models import EVENTS
-from longtail.settings import FeedbackSettings
+from core.settings import FeedbackSettings
+from events.log import StoredEvent
 from ranking.scorer import TrainingData
 
 

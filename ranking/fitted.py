@@ -10,18 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ranking import registry
 from ranking.scorer import Scorer, TrainingData
+from ranking.spec import ScorerSpec
 
 _FITTED: dict[tuple[str, str, int, int], tuple[TrainingData, Scorer]] = {}
 
 
-def fit_once(
-    spec: registry.ScorerSpec | str, params: dict[str, Any], data: TrainingData, seed: int
-) -> Scorer:
-    """The model `spec` (or a registered name) fitted on `data`, reusing an earlier fit."""
-    if isinstance(spec, str):
-        spec = registry.get(spec)
+def fit_once(spec: ScorerSpec, params: dict[str, Any], data: TrainingData, seed: int) -> Scorer:
+    """The model `spec` fitted on `data`, reusing an earlier fit of the same name."""
     key = (spec.name, json.dumps(params, sort_keys=True, default=str), seed, id(data))
     hit = _FITTED.get(key)
     if hit is not None and hit[0] is data:  # `is`: an id can be reused after collection

@@ -19,8 +19,9 @@ import numpy as np
 from tqdm import tqdm
 
 from catalog.dataset import tail_mask
-from longtail.atomic import current
+from core.atomic import current
 from ranking.combiner import Combiner
+from ranking.components import SPECS
 from ranking.fitted import fit_once
 from ranking.hybrid_features import (
     FEATURES,
@@ -31,10 +32,11 @@ from ranking.hybrid_features import (
     context_features,
     feature_tensor,
 )
-from ranking.registry import INTENT_SEARCH
+from ranking.intent_search import INTENT_SEARCH
 from ranking.request import SOURCES
 from ranking.scorer import Scorer, ScorerError, TrainingData
 from ranking.tail_rerank import DEFAULT_DUPLICATE_COSINE, suppress_duplicates, tail_order
+from ranking.tuning import tune  # the search `longtail eval` runs, done once per model
 
 # The components' settings without validation requests. With them, each component takes
 # what its own validation search (the registry grid, as `longtail eval` runs it) chooses on
@@ -182,13 +184,9 @@ class HybridScorer(Scorer):
 
     def _fit_component(self, name: str, data: TrainingData) -> Scorer:
         """A component at its validation-chosen settings (unless a caller fixed them)."""
-        from ranking import registry
-
-        spec = registry.get(name)
+        spec = SPECS[name]
         if name in self.overrides or not data.validation or len(spec.grid) == 1:
-            return fit_once(name, self.component_params[name], data, self.seed)
-        from evaluation.runner import tune  # the search `longtail eval` runs, done once
-
+            return fit_once(spec, self.component_params[name], data, self.seed)
         scorer, self.component_params[name], _ = tune(spec, data, self.seed)
         return scorer
 
@@ -373,12 +371,10 @@ class HybridScorer(Scorer):
 
     @classmethod
     def load(cls, folder: Path, fingerprint: str = "") -> HybridScorer:
-        from ranking import registry
-
         scorer = super().load(folder, fingerprint)
         assert isinstance(scorer, HybridScorer)
         for name in scorer.component_names():
-            kind = type(registry.get(name).build(scorer.seed, **scorer.component_params[name]))
+            kind = type(SPECS[name].build(scorer.seed, **scorer.component_params[name]))
             parts = current(Path(folder)) / "components" / name
             scorer.components[name] = kind.load(parts, fingerprint)
         return scorer

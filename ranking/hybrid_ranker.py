@@ -17,7 +17,7 @@ import numpy as np
 from catalog.dataset import Dataset
 from catalog.models import EVENTS, Product
 from core.items import ItemSummary
-from longtail.settings import Settings
+from core.settings import Settings
 from ranking.errors import RankingError
 from ranking.hybrid import HybridScorer, Ranked
 from ranking.intent import IntentExplanation, IntentScorer

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from catalog.models import EVENTS, Product
 from ranking.intent_network import MESSAGE_KIND, PAD, START_KIND, IntentNetwork
 from ranking.scorer import Scorer, ScorerError, TrainingData
+from ranking.spec import ScorerSpec
 
 # Options an ablation switches on the searched configuration (registry: intent-ablate-*).
 ABLATIONS = {"logq": lambda v: 0.0 if v else 0.5, "category": lambda v: not v}
@@ -206,14 +207,16 @@ class IntentScorer(Scorer):
     def _ablated(self, data: TrainingData) -> dict[str, Any]:
         """The searched encoder's choices on this data with option `ablate` switched
         (logq on ↔ off, category vectors on ↔ off), trained without a search of its own."""
-        from ranking import registry
         from ranking.fitted import fit_once
-        from ranking.intent_search import SPACE
+        from ranking.intent_search import INTENT_SEARCH, SPACE
 
         name = self.config["ablate"]
         if name not in ABLATIONS:
             raise ScorerError(f"intent: cannot ablate {name!r}; known: {', '.join(ABLATIONS)}")
-        searched = fit_once("intent", registry.get("intent").grid[0], data, self.config["seed"])
+        # Under the registered `intent` model's name and settings (ranking.components), so the
+        # ablations share its fit; built from this class, since components imports this module.
+        spec = ScorerSpec("intent", _searched, "the searched intent encoder", (INTENT_SEARCH,))
+        searched = fit_once(spec, INTENT_SEARCH, data, self.config["seed"])
         chosen = {key: searched.params()[key] for key in SPACE}
         chosen[name] = ABLATIONS[name](chosen[name])
         return {**chosen, "search_budget_s": 0.0}
@@ -476,6 +479,10 @@ def _training_batch(
 
 
 def _cache_dir():  # -> Path
-    from longtail.settings import load_settings
+    from core.settings import load_settings
 
     return load_settings().home / "cache" / "vectors"
+
+
+def _searched(seed: int, **params: Any) -> IntentScorer:
+    return IntentScorer(seed=seed, **params)

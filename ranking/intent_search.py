@@ -34,6 +34,9 @@ SPACE: dict[str, list[Any]] = {
     "logq": [0.0, 0.25, 0.5],
     "category": [False, True],
 }
+# The search's budget as the registered `intent` model runs it: trials start only while the
+# seconds spent plus the slowest trial so far fit it; then the final training, early stopping.
+INTENT_SEARCH = {"search_budget_s": 480.0}
 SEARCH_VALIDATION = 3000  # validation pairs a trial is judged on (a seeded sample)
 
 

@@ -6,7 +6,7 @@
     <home>/artifacts/<dataset>/<model>/   the serving copy every loader reads
 
 Promoting copies the version's models over the serving folders, each as one step
-(longtail.atomic), then rewrites serving.json (also atomically): a server checking
+(core.atomic), then rewrites serving.json (also atomically): a server checking
 serving.json sees the new version only once every model is in place.
 """
 
@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from longtail.atomic import current, replaced_folder
-from longtail.errors import LongtailError
+from core.atomic import current, replaced_folder
+from core.errors import LongtailError
 from ranking.artifacts import artifacts_dir
 
 

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from catalog.dataset import Dataset
 from catalog.models import Product
-from longtail.settings import Settings
+from core.settings import Settings
 from ranking.errors import RankingUnavailable
 from ranking.hybrid_ranker import HybridRanker
 from ranking.request import RankRequest, RankResult

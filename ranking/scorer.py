@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from catalog.models import Product
-from longtail.atomic import current, replaced_folder
-from longtail.errors import LongtailError
+from core.atomic import current, replaced_folder
+from core.errors import LongtailError
 
 
 class ScorerError(LongtailError):
@@ -110,7 +110,7 @@ class Scorer(ABC):
         """Restore learned arrays saved by `state()`; scorers without arrays keep the default."""
 
     def save(self, folder: Path, fingerprint: str = "") -> None:
-        """Write the model to `folder` as one step (longtail.atomic): a save killed
+        """Write the model to `folder` as one step (core.atomic): a save killed
         half-way leaves the previous model there, whole."""
         with replaced_folder(folder) as staging:
             self.write_files(staging, fingerprint)

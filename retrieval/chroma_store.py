@@ -13,8 +13,8 @@ import httpx
 import numpy as np
 
 from core.filters import Filters
-from longtail.runtime import go_offline
-from longtail.settings import StoreSettings
+from core.offline import go_offline
+from core.settings import StoreSettings
 from retrieval.errors import StoreError, StoreUnavailable
 from retrieval.layout import StoreLayout
 from retrieval.snapshot import ItemRecord

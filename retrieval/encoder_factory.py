@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from longtail.settings import EncoderSettings
+from core.settings import EncoderSettings
 from retrieval.encoders import Encoder, SentenceTransformerEncoder
 from retrieval.onnx_encoder import OnnxEncoder
 from retrieval.openai_encoder import OpenAIEncoder

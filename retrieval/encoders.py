@@ -17,8 +17,8 @@ from functools import cache
 import numpy as np
 
 from catalog.models import Product
-from longtail.errors import LongtailError
-from longtail.runtime import go_offline
+from core.errors import LongtailError
+from core.offline import go_offline
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_TEMPLATE = "{title}. {category}. {brand}. {description}"

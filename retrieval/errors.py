@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from longtail.errors import LongtailError, ServiceUnavailable
+from core.errors import LongtailError, ServiceUnavailable
 
 
 class RetrievalError(LongtailError):

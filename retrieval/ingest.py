@@ -20,8 +20,8 @@ from tqdm import tqdm
 
 from catalog.dataset import Dataset
 from core.items import ItemSummary
-from longtail.runtime import go_offline
-from longtail.settings import Settings
+from core.offline import go_offline
+from core.settings import Settings
 from retrieval.chroma_store import ChromaStore
 from retrieval.encoders import Encoder, product_text
 from retrieval.errors import StoreError

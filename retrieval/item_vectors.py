@@ -45,7 +45,7 @@ def item_text_vectors(
 ) -> np.ndarray:
     """(n_items, dim) unit vectors of the catalog's product texts."""
     if cache_dir is None:
-        from longtail.settings import load_settings
+        from core.settings import load_settings
 
         cache_dir = load_settings().home / "cache" / "vectors"
     encoder = encoder or SentenceTransformerEncoder()

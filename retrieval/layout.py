@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from longtail.settings import Settings
+from core.settings import Settings
 
 
 @dataclass(frozen=True)

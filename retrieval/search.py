@@ -23,7 +23,7 @@ import numpy as np
 
 from core.filters import Filters
 from core.items import ItemSummary, flat
-from longtail.settings import RetrievalSettings, Settings
+from core.settings import RetrievalSettings, Settings
 from retrieval.chroma_store import ChromaStore
 from retrieval.encoder_factory import build_encoder
 from retrieval.encoders import Encoder

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 
 if TYPE_CHECKING:
     from langchain_openai import ChatOpenAI
     from openai import AsyncOpenAI, OpenAI
 
-    from longtail.settings import LLMSettings, Settings
+    from core.settings import LLMSettings, Settings
     from serving.embedded import EmbeddedServer
 
 NO_KEY = "not-needed"  # local servers accept any key; the SDKs insist on one

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 
 HOST = "127.0.0.1"
 DEFAULT_CONTEXT = 4096

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 _BLOCK = 8 << 20
@@ -328,8 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Used by the shell launch scripts, which must not depend on the CLI's output format.
     """
-    from longtail.runtime import go_offline
-    from longtail.settings import load_settings
+    from core.offline import go_offline
+    from core.settings import load_settings
 
     go_offline()
     args = list(sys.argv[1:] if argv is None else argv)

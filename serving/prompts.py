@@ -42,7 +42,7 @@ import jinja2.nodes
 import jinja2.sandbox
 import yaml
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 
 log = logging.getLogger(__name__)
 

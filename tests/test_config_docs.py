@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from longtail.settings import Settings
+from core.settings import Settings
 
 CONFIG_DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 DOC = CONFIG_DOC.read_text(encoding="utf-8")

@@ -15,8 +15,8 @@ import gradio as gr
 from agent.agent import ShoppingAgent, TurnResult
 from agent.session import Session
 from agent.trace import TurnTrace
-from api.runtime import Runtime, UnknownItems
-from api.schemas import clean_text
+from runtime.container import Runtime, UnknownItems
+from runtime.inputs import clean_text
 from ui.trace_view import (
     LLM_HEADERS,
     TIMING_HEADERS,

@@ -7,7 +7,7 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from api.runtime import Runtime
+from runtime.container import Runtime
 from ui.cards import CSS
 
 

@@ -14,12 +14,12 @@ import gradio as gr
 from agent.agent import ShoppingAgent, TurnResult
 from agent.session import Session
 from agent.trace import Suggestion
-from api.clients import client_address
-from api.runtime import Assignment, Runtime
-from api.schemas import clean_text
-from api.sessions import UnknownSession
-from api.streaming import stream_turn
-from longtail.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
+from runtime.clients import client_address
+from runtime.container import Assignment, Runtime
+from runtime.inputs import clean_text
+from runtime.sessions import UnknownSession
+from runtime.streaming import stream_turn
 from ui.cards import card_samples, price_text
 
 WELCOME = "Tell me what you are looking for: a kind of product, a budget, brands to avoid."
@@ -36,7 +36,7 @@ def _session(rt: Runtime, session_id: str | None) -> str:
 
 
 def _client(rt: Runtime, request: gr.Request | None) -> str:
-    """The same client key as the API's (api.clients), so both doors share one bucket."""
+    """The same client key as the API's (runtime.clients), so both doors share one bucket."""
     client = getattr(request, "client", None)
     headers = getattr(request, "headers", None) or {}
     return client_address(getattr(client, "host", None), headers, rt.settings.api)

@@ -14,8 +14,8 @@ from typing import Any
 import gradio as gr
 
 from agent.agent import ShoppingAgent
-from api.runtime import Runtime
 from evaluation.conversations import DEFAULT_DIR, Script, evaluate, load_scripts
+from runtime.container import Runtime
 from serving.prompts import PromptError
 from ui.prompt_versions import PromptStore
 

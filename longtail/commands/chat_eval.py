@@ -56,8 +56,9 @@ def eval_chat(
     """Chat through every script of a set; every suggestion is checked against the turn's
     constraints, every answer against the catalog (grounding) and every explanation against
     the evidence. With --simulate, report hit rates of simulated shoppers instead."""
-    from agent.agent import AgentConfig
     from agent.build import build_agent, open_services
+    from core.errors import LongtailError
+    from core.settings import load_settings
     from evaluation.conversations import (
         DEFAULT_DIR,
         ScriptError,
@@ -67,8 +68,6 @@ def eval_chat(
         set_folder,
     )
     from longtail.commands.llm import chosen_llm
-    from longtail.errors import LongtailError
-    from longtail.settings import load_settings
 
     if mode not in ("guided", "tools"):
         raise LongtailError(f"--mode must be guided or tools, not {mode!r}")
@@ -97,7 +96,7 @@ def eval_chat(
             + "; ".join(problems[:5])
         )
     with chosen_llm(settings, no_llm=no_llm, url=llm_url) as llm_config:
-        agent = build_agent(services, llm_config, AgentConfig(mode=mode))  # type: ignore[arg-type]
+        agent = build_agent(services, llm_config, settings.agent.model_copy(update={"mode": mode}))
         err.print(f"{len(scripts)} conversations, {sum(len(s.turns) for s in scripts)} turns")
         report, records = evaluate(agent, scripts)
     report["set"] = set_name or str(folder)

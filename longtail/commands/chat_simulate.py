@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from longtail.console import err, print_json, print_table
 
 if TYPE_CHECKING:
-    from longtail.settings import Settings
+    from core.settings import Settings
 
 
 def heldout_folder(settings: Settings, dataset_name: str) -> Path:
@@ -28,9 +28,9 @@ def run_simulation(
 ) -> None:
     from tqdm import tqdm
 
-    from agent.agent import AgentConfig
     from agent.build import build_agent, open_services
     from catalog.loading import load_dataset
+    from core.errors import LongtailError
     from evaluation.simulate import (
         CONDITIONS,
         K_LIST,
@@ -45,7 +45,6 @@ def run_simulation(
     )
     from evaluation.split import leave_last_out
     from longtail.commands.llm import chosen_llm
-    from longtail.errors import LongtailError
 
     dataset = load_dataset(data)
     split = leave_last_out(dataset)
@@ -61,7 +60,9 @@ def run_simulation(
         ) from exc
     check_heldout(services.ranker.dataset, dataset, shoppers)
     with chosen_llm(settings, no_llm=no_llm, url=llm_url) as llm_config:
-        agent = build_agent(services, llm_config, AgentConfig(mode=mode, k=K_LIST))  # type: ignore[arg-type]
+        agent = build_agent(
+            services, llm_config, settings.agent.model_copy(update={"mode": mode, "k": K_LIST})
+        )
         err.print(f"{len(shoppers)} simulated shoppers of {dataset.name} (seed {seed})")
         conditions = simulate(
             agent, shoppers, progress=lambda xs: tqdm(xs, desc="shoppers", unit="shopper")

@@ -32,8 +32,8 @@ def demo(
 ) -> None:
     """Prepare the demo store (catalog and shopper logs, vectors, trained ranker) where it
     is missing or stale, then start the embedded LLM and serve the chat; prints the URL."""
+    from core.settings import load_settings
     from longtail.prepare import prepare_all
-    from longtail.settings import load_settings
 
     settings = load_settings()
     started = time.perf_counter()

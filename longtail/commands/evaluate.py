@@ -45,11 +45,11 @@ def evaluate(
 ) -> None:
     """Tune each model on validation, rank every test user's full catalog, report the metrics."""
     from catalog.loading import load_dataset
+    from core.settings import load_settings
     from evaluation.plots import write_plots
     from evaluation.report import metrics_document, render_report, write_metrics
     from evaluation.runner import run_evaluation
     from evaluation.split import check_protocol
-    from longtail.settings import load_settings
     from ranking import registry
 
     names = [name.strip() for name in models.split(",") if name.strip()]
@@ -63,7 +63,7 @@ def evaluate(
     seed = settings.seed if seed is None else seed
     dataset = load_dataset(data)
     if llm_users and any(name.startswith("hybrid") for name in names):
-        from ranking.llm_candidates import describe_fitting_products
+        from evaluation.llm_candidates import describe_fitting_products
         from serving.client import ensure_llm
 
         with ensure_llm(settings) as llm:

@@ -25,8 +25,8 @@ def ingest(
     are deleted; an interrupted run resumes where it stopped."""
     from agent.calibration import save_vocabulary
     from catalog.loading import load_dataset
+    from core.settings import load_settings
     from longtail.prepare import prepare_demo
-    from longtail.settings import load_settings
     from retrieval.encoder_factory import build_encoder
     from retrieval.ingest import ingest as run_ingest
     from retrieval.ingest import rebuild as drop_store

@@ -13,7 +13,7 @@ import typer
 from longtail.console import err, print_json, print_table
 
 if TYPE_CHECKING:
-    from longtail.settings import Settings
+    from core.settings import Settings
     from serving.client import LLMConfig
 
 app = typer.Typer(
@@ -38,7 +38,7 @@ def serve(
     ] = None,
 ) -> None:
     """Start the embedded llama.cpp server and serve until Ctrl-C; prints its URL."""
-    from longtail.settings import load_settings
+    from core.settings import load_settings
     from serving.embedded import start_embedded
 
     settings = load_settings()
@@ -88,7 +88,7 @@ def check(
 
     Exit status 0 when everything works, 1 otherwise.
     """
-    from longtail.settings import load_settings
+    from core.settings import load_settings
     from serving.check import run_check, summary_lines
     from serving.client import LLMConfig, ensure_llm
 
@@ -126,7 +126,7 @@ def models(
     ] = False,
 ) -> None:
     """List the packaged models: wheels installed, assembled, where."""
-    from longtail.settings import load_settings
+    from core.settings import load_settings
     from serving.models import MODELS, describe, ensure_model, models_dir
 
     home = load_settings().home

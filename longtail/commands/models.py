@@ -20,7 +20,7 @@ Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
 def _dataset_name(data: Path | None) -> tuple[Path, str]:
     from catalog.loading import load_dataset
-    from longtail.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings()
     if data is None:

@@ -35,7 +35,7 @@ def search(
 ) -> None:
     """Find products by meaning (embeddings in Chroma) and by words (BM25), fused by rank;
     every result passes every filter."""
-    from longtail.settings import load_settings
+    from core.settings import load_settings
     from retrieval.search import Retriever
 
     settings = load_settings()

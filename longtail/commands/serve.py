@@ -24,8 +24,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the shopper chat, support console, prompt studio and REST API on one port."""
+    from core.settings import load_settings
     from longtail.server import run_server
-    from longtail.settings import load_settings
 
     settings = load_settings()
     if data is None:

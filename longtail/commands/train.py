@@ -12,7 +12,7 @@ from longtail.console import print_json, print_table
 
 if TYPE_CHECKING:
     from catalog.dataset import Dataset
-    from longtail.settings import Settings
+    from core.settings import Settings
 
 
 def train(
@@ -40,8 +40,8 @@ def train(
 ) -> None:
     """Train models on all interactions (each user's last one held out for early stopping)."""
     from catalog.loading import load_dataset
+    from core.settings import load_settings
     from longtail.prepare import train_models
-    from longtail.settings import load_settings
     from ranking import registry
 
     settings = load_settings()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 from serving.embedded import free_port
 
 CPU_SCRIPT = Path(__file__).resolve().parent / "cpu.sh"

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.build import open_services
 from agent.services import Services
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo, write_demo
 from catalog.loading import load_dataset
-from longtail.settings import Settings
+from core.settings import AgentConfig, Settings
 from ranking import registry
 from ranking.artifacts import artifacts_dir, serving_training_data
 from retrieval.encoders import SentenceTransformerEncoder

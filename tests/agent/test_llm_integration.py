@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.build import build_agent
 from agent.grounding import GroundingChecker
 from agent.services import Services
 from agent.trace import TurnTrace
+from core.settings import AgentConfig
 from evaluation.chat_checks import Expect, check_turn, grounding_violations
 from serving.client import LLMConfig
 from serving.embedded import EmbeddedServer

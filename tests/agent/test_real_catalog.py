@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.explain import CLOSE, Evidence, explain
 from agent.grounding import GroundingChecker
 from agent.services import Services
@@ -22,6 +22,7 @@ from catalog.amazon import load_amazon
 from catalog.dataset import Dataset
 from catalog.generic import load_generic, write_generic
 from core.items import ItemSummary
+from core.settings import AgentConfig
 from ranking.request import RankedItem
 from tests.agent.fakes import OverlapRanker, ScriptedChat
 

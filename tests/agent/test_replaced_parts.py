@@ -21,7 +21,7 @@ def test_a_replaced_ranker_ranks_the_next_turn(make_agent, demo_dataset: Dataset
 
 def test_a_replaced_config_reaches_the_ranking_request(make_agent) -> None:
     agent = make_agent()
-    agent.config = replace(agent.config, tail_knob=0.25)
+    agent.config = agent.config.model_copy(update={"tail_knob": 0.25})
     agent.turn(agent.new_session(), "a dog bed")
     assert agent.services.ranker.requests[-1].tail_knob == 0.25
 

@@ -9,13 +9,14 @@ import openai
 import pytest
 from langchain_core.messages import AIMessage
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.llm_steps import classify
 from agent.services import Services
 from agent.session import Session
 from agent.tool_calling import TOOLS_RESAMPLE_TEMPERATURE
 from agent.tools import RankCandidatesArgs, SearchProductsArgs, Toolbox, ToolError
 from agent.trace import TurnTrace
+from core.settings import AgentConfig
 from tests.agent.fakes import OverlapRanker, ScriptedChat
 
 

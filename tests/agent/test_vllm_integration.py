@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.agent import AgentConfig
 from agent.build import build_agent
 from agent.grounding import GroundingChecker
 from agent.services import Services
+from core.settings import AgentConfig
 from evaluation.chat_checks import Expect, check_turn, grounding_violations
 from serving.client import LLMConfig
 from serving.models import DEFAULT_MODEL, ensure_model

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.services import Services
-from api.app import create_app
-from api.auth import StaffAuth
-from api.events import EventLog
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo
-from longtail.settings import Settings
+from core.settings import AgentConfig, Settings
+from events.log import EventLog
+from runtime.auth import StaffAuth
+from runtime.container import Runtime
 from tests.agent.fakes import OverlapRanker, ScriptedChat
 
 STAFF = StaffAuth(user="staff", password="s3cret-pass", token="t0ken-for-tests")

@@ -12,11 +12,11 @@ import uvicorn
 
 from agent.agent import ShoppingAgent
 from agent.services import Services
-from api.app import create_app
-from api.events import EventLog
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.demo import DemoConfig, generate_demo
-from longtail.settings import Settings
+from core.settings import Settings
+from events.log import EventLog
+from runtime.container import Runtime
 from tests.agent.fakes import OverlapRanker
 
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from api.runtime import Runtime
 from ranking.errors import RankingUnavailable
+from runtime.container import Runtime
 
 
 def _chat(client: TestClient, message: str, **body: object) -> dict:

@@ -13,20 +13,20 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.experiments import Experiment, ExperimentError
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
+from core.settings import Settings
+from events.experiments import Experiment, ExperimentError
 from longtail.feedback import train_version
 from longtail.prepare import train_models
-from longtail.settings import Settings
 from ranking import model_versions as mv
 from ranking.request import RankRequest
 from retrieval.encoders import SentenceTransformerEncoder
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
+from runtime.container import Runtime
 from tests.api.conftest import STAFF
 
 BURSTS = {f"{kind}_burst": 10_000 for kind in ("chat", "sessions", "events", "recommend")}

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agent.session import Session
-from api.app import create_app
-from api.runtime import Runtime
-from api.sessions import SessionsFull, SessionStore, UnknownSession
+from app.web import create_app
+from runtime.container import Runtime
+from runtime.sessions import SessionsFull, SessionStore, UnknownSession
 
 
 def test_concurrent_sessions_keep_their_own_history_and_constraints(

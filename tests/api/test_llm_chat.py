@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agent.build import agent_chat_model
-from api.app import create_app
-from api.runtime import Runtime
+from app.web import create_app
+from runtime.container import Runtime
 from serving.client import LLMConfig
 from tests.serving.conftest import embedded_llm, packaged_model, serving_home  # noqa: F401
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from agent.session import Session
 from agent.tools import RankCandidatesArgs, Toolbox, UserHistoryArgs
 from agent.trace import TurnTrace
-from api.runtime import Runtime
+from runtime.container import Runtime
 
 SUMMARY = {"item_id", "title", "category", "brand", "price"}
 SUGGESTION = SUMMARY | {"tail", "explanation"}

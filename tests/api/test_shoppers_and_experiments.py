@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.experiments import Experiment, ExperimentError, load_experiments
-from api.runtime import Runtime
+from app.web import create_app
+from events.experiments import Experiment, ExperimentError, load_experiments
+from runtime.container import Runtime
 from tests.api.conftest import STAFF
 
 STAFF_HEADERS = {"Authorization": f"Bearer {STAFF.token}"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from agent.agent import AgentConfig, ShoppingAgent, TurnResult
+from agent.agent import ShoppingAgent, TurnResult
 from agent.services import Services
 from agent.trace import CandidateTrace, Suggestion, ToolCall, TurnTrace
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo
 from catalog.models import Product
+from core.settings import AgentConfig
 from evaluation.chat_checks import Expect, check_turn, has_word, is_brand
 from evaluation.conversations import Script, catalog_problems
 from evaluation.explanation_audit import explanation_violations

@@ -9,8 +9,8 @@ import numpy as np
 from catalog.dataset import Dataset
 from evaluation.runner import evaluate_model
 from evaluation.split import Split, leave_last_out, temporal
-from ranking.registry import ScorerSpec
 from ranking.scorer import Scorer, TrainingData
+from ranking.spec import ScorerSpec
 from tests.ranking.fakes import small_demo
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from evaluation import metrics
-from evaluation.metrics import PAD
+from ranking.metrics import PAD
 
 # Six items; the tail is items 2-5. Two lists of length 3, the second one short.
 TAIL = np.array([False, False, True, True, True, True])

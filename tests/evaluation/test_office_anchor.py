@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from catalog.loading import load_dataset
-from evaluation.metrics import evaluate
-from evaluation.runner import top_k
 from evaluation.split import leave_last_out
 from ranking.itemknn import ItemKNNScorer
+from ranking.metrics import evaluate
 from ranking.popularity import PopularityScorer
 from ranking.scorer import Scorer
+from ranking.tuning import top_k
 
 pytestmark = pytest.mark.slow
 

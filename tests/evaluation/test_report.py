@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from evaluation.report import best_baseline, metrics_document, relative_change, render_report
-from evaluation.runner import Candidate, Evaluation, ModelResult
+from evaluation.runner import Evaluation, ModelResult
+from ranking.tuning import Candidate
 
 
 def model(name: str, recall: float, baseline: bool = True) -> ModelResult:

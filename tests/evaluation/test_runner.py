@@ -7,11 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from evaluation.metrics import PAD
-from evaluation.runner import evaluate_model, run_evaluation, top_k, tune
+from evaluation.runner import evaluate_model, run_evaluation
 from evaluation.split import leave_last_out
-from ranking.registry import ScorerSpec
+from ranking.metrics import PAD
 from ranking.scorer import Scorer, TrainingData
+from ranking.spec import ScorerSpec
+from ranking.tuning import top_k, tune
 from tests.evaluation.builders import dataset
 from tests.ranking.fakes import small_demo, use_hashing_encoder
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from catalog.dataset import Dataset
-from evaluation.runner import tune
 from evaluation.split import MIN_LOO_INTERACTIONS, Split, leave_last_out
 from ranking import registry
 from ranking.fitted import forget
 from ranking.hybrid import HybridScorer
 from ranking.intent import IntentScorer
+from ranking.tuning import tune
 from tests.ranking.fakes import small_demo, use_hashing_encoder
 
 SEARCH = {"hidden": 32, "max_epochs": 3, "patience": 1, "search_budget_s": 1e9}

@@ -16,7 +16,7 @@ from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
 from core.filters import Filters
-from longtail.settings import Settings
+from core.settings import Settings
 from ranking import registry
 from ranking.artifacts import artifacts_dir, serving_training_data
 from ranking.combiner import FIXED_WEIGHTS, Combiner

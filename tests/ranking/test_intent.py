@@ -142,9 +142,9 @@ def test_short_query_drops_the_brand() -> None:
 def test_an_ablation_switches_one_searched_choice() -> None:
     forget()
     data = cycle_data()
-    searched = fit_once("intent", registry.get("intent").grid[0], data, 7)
+    searched = fit_once(registry.get("intent"), registry.get("intent").grid[0], data, 7)
     name = "intent-ablate-category"
-    ablated = fit_once(name, registry.get(name).grid[0], data, 7)
+    ablated = fit_once(registry.get(name), registry.get(name).grid[0], data, 7)
     chosen, switched = searched.chosen_params(), ablated.chosen_params()  # type: ignore[attr-defined]
     assert switched["category"] is not chosen["category"]
     rest = [k for k in chosen if k not in ("category", "best_epoch")]

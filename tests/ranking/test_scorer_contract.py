@@ -10,6 +10,7 @@ import pytest
 from evaluation.split import leave_last_out
 from ranking import registry
 from ranking.scorer import Scorer, ScorerError, TrainingData
+from ranking.spec import ScorerSpec
 from tests.ranking.fakes import small_demo, use_hashing_encoder
 
 SEED = 3
@@ -21,7 +22,7 @@ def training() -> TrainingData:
 
 
 @pytest.fixture(params=registry.names())
-def spec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> registry.ScorerSpec:
+def spec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ScorerSpec:
     use_hashing_encoder(monkeypatch)
     return registry.get(request.param)
 
@@ -33,9 +34,7 @@ def fitted_once() -> dict[str, Scorer]:
 
 
 @pytest.fixture
-def fitted(
-    spec: registry.ScorerSpec, training: TrainingData, fitted_once: dict[str, Scorer]
-) -> Scorer:
+def fitted(spec: ScorerSpec, training: TrainingData, fitted_once: dict[str, Scorer]) -> Scorer:
     if spec.name not in fitted_once:
         fitted_once[spec.name] = spec.build(SEED).fit(training)
     return fitted_once[spec.name]
@@ -67,7 +66,7 @@ def test_recommend_excludes_the_history_and_asked_items(
 
 
 def test_fitting_twice_gives_the_same_scores(
-    spec: registry.ScorerSpec, fitted: Scorer, training: TrainingData
+    spec: ScorerSpec, fitted: Scorer, training: TrainingData
 ) -> None:
     again = spec.build(SEED).fit(training)
     np.testing.assert_allclose(
@@ -96,12 +95,12 @@ def test_a_model_of_other_data_is_refused(fitted: Scorer, tmp_path: Path) -> Non
         type(fitted).load(tmp_path / "model", fingerprint="bbbb")
 
 
-def test_scoring_before_fitting_is_a_clear_error(spec: registry.ScorerSpec) -> None:
+def test_scoring_before_fitting_is_a_clear_error(spec: ScorerSpec) -> None:
     with pytest.raises(ScorerError, match="before fit"):
         spec.build(SEED).score([np.array([0])])
 
 
-def test_every_grid_candidate_is_a_valid_configuration(spec: registry.ScorerSpec) -> None:
+def test_every_grid_candidate_is_a_valid_configuration(spec: ScorerSpec) -> None:
     for params in spec.grid:
         assert isinstance(spec.build(SEED, **params), Scorer)
 

@@ -18,15 +18,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
+from core.settings import Settings
 from longtail.prepare import train_models
-from longtail.settings import Settings
 from retrieval.encoders import SentenceTransformerEncoder
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
+from runtime.container import Runtime
 from tests.retrieval.embedding_server import free_port
 
 pytestmark = pytest.mark.chroma_server

@@ -19,7 +19,7 @@ import pytest
 
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
-from longtail.settings import Settings
+from core.settings import Settings
 from retrieval.encoders import SentenceTransformerEncoder
 from retrieval.errors import StoreError
 from retrieval.ingest import ingest

@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.agent import AgentConfig
 from agent.build import build_agent
 from agent.services import Services
-from api.app import create_app
-from api.events import EventLog
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.dataset import Dataset
-from longtail.settings import Settings
+from core.settings import AgentConfig, Settings
+from events.log import EventLog
+from runtime.container import Runtime
 from serving.client import LLMConfig
 from tests.agent.fakes import OverlapRanker
 from tests.reliability.conftest import ScriptedLLMServer, completion

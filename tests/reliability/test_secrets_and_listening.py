@@ -16,8 +16,8 @@ import httpx
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from api.auth import StaffAuth
-from longtail.settings import Settings, load_settings
+from core.settings import Settings, load_settings
+from runtime.auth import StaffAuth
 
 SECRET_NAME = re.compile(r"(key|password|token|secret)$")
 

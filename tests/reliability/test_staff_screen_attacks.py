@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.runtime import Runtime
+from app.web import create_app
+from runtime.container import Runtime
 from tests.api.conftest import STAFF
 from tests.ui.conftest import LiveServer, serving, staff_client
 

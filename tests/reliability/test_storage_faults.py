@@ -19,11 +19,11 @@ import httpx
 import numpy as np
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
 from ranking.artifacts import artifacts_dir, load_trained
+from runtime.container import Runtime
 from tests.api.test_event_durability import REPO, _free_port, _wait_up
 
 FILE_LIMIT = 256_000  # bytes any file of the server may reach: the event log's WAL hits it

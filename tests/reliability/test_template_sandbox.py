@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.auth import StaffAuth
-from api.runtime import Runtime
-from api.sessions import log_id
+from app.web import create_app
+from core.log_ids import log_id
+from runtime.auth import StaffAuth
+from runtime.container import Runtime
 from serving.prompts import PROMPTS_DIR, PromptError, PromptLibrary
 from tests.api.conftest import STAFF
 from ui.prompt_versions import PromptStore

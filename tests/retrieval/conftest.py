@@ -19,7 +19,7 @@ import pytest
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, write_demo
 from catalog.models import Product
-from longtail.settings import Settings
+from core.settings import Settings
 from retrieval.encoders import Encoder, SentenceTransformerEncoder
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 
-from longtail.settings import EncoderSettings
+from core.settings import EncoderSettings
 from retrieval.encoder_factory import build_encoder
 from retrieval.encoders import Encoder, EncoderError, SentenceTransformerEncoder
 from retrieval.onnx_encoder import OnnxEncoder

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from catalog.dataset import Dataset
-from longtail.settings import Settings
+from core.settings import Settings
 from retrieval.chroma_store import ChromaStore
 from retrieval.encoders import Encoder
 from retrieval.ingest import IngestReport, ingest

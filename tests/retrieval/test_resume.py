@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from catalog.dataset import Dataset
-from longtail.settings import Settings
+from core.settings import Settings
 from retrieval.encoders import Encoder
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout

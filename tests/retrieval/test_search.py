@@ -13,7 +13,7 @@ from catalog.dataset import Dataset
 from catalog.models import Product
 from core.filters import FilterError
 from core.items import ItemSummary
-from longtail.settings import RetrievalSettings, Settings
+from core.settings import RetrievalSettings, Settings
 from retrieval.encoders import Encoder, product_text
 from retrieval.errors import QueryError, StoreError, StoreMismatchError
 from retrieval.ingest import ingest

@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.services import Services
-from api.app import create_app
-from api.backends import open_event_log
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.demo import DemoConfig, generate_demo
-from longtail.settings import Settings
+from core.settings import AgentConfig, Settings
+from runtime.backends import open_event_log
+from runtime.container import Runtime
 from tests.agent.fakes import OverlapRanker
 
 pytestmark = pytest.mark.scaleout

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from api.events import EventLogUnavailable
-from api.pg_events import MIGRATIONS, PostgresEventLog, migrate
 from bench.cluster import MissingServer, PostgresServer, binary
+from events.log import EventLogUnavailable
+from events.postgres import MIGRATIONS, PostgresEventLog, migrate
 
 pytestmark = pytest.mark.scaleout
 

@@ -21,8 +21,8 @@ import psycopg
 import pytest
 import redis
 
-from api.session_codec import decode
 from bench.cluster import ChromaServer, MissingServer, Nginx, Replica, shared_env
+from runtime.session_codec import decode
 
 pytestmark = [pytest.mark.slow, pytest.mark.scaleout, pytest.mark.chroma_server]
 

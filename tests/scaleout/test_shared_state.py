@@ -12,11 +12,11 @@ import pytest
 from pydantic import ValidationError
 
 from agent.session import Constraints, Session
-from api.redis_state import RedisRateLimiter, RedisSessionStore, StateUnavailable, connect
-from api.session_codec import SessionCodecError, decode, encode
-from api.sessions import SessionBusy, SessionsFull, UnknownSession
 from bench.cluster import RedisServer, free_port
-from longtail.settings import Settings
+from core.settings import Settings
+from runtime.redis_state import RedisRateLimiter, RedisSessionStore, StateUnavailable, connect
+from runtime.session_codec import SessionCodecError, decode, encode
+from runtime.sessions import SessionBusy, SessionsFull, UnknownSession
 
 pytestmark = pytest.mark.scaleout
 

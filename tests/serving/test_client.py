@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from longtail.settings import LLMSettings, load_settings
+from core.settings import LLMSettings, load_settings
 from serving.client import (
     NO_KEY,
     LLMConfig,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from longtail.settings import load_settings
+from core.settings import load_settings
 from serving.client import LLMConfig, LLMUnavailable, chat, ensure_llm, health_check
 from serving.embedded import EmbeddedServer
 from serving.models import DEFAULT_MODEL

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ranking.llm_candidates import MAX_DESCRIPTIONS, describe_fitting_products
+from evaluation.llm_candidates import MAX_DESCRIPTIONS, describe_fitting_products
 from serving.client import LLMConfig
 
 pytestmark = pytest.mark.llm

@@ -17,13 +17,13 @@ import httpx
 import pytest
 import uvicorn
 
-from agent.agent import AgentConfig, ShoppingAgent
+from agent.agent import ShoppingAgent
 from agent.services import Services
-from api.app import create_app
-from api.events import EventLog
-from api.runtime import Runtime
+from app.web import create_app
 from catalog.dataset import Dataset
-from longtail.settings import Settings
+from core.settings import AgentConfig, Settings
+from events.log import EventLog
+from runtime.container import Runtime
 from serving.prompts import PROMPTS_DIR, PromptLibrary
 from tests.agent.fakes import OverlapRanker
 from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API tests)

@@ -144,7 +144,7 @@ def test_a_prompt_edit_is_saved_and_visible_after_reload(
 def test_staff_sees_per_variant_experiment_results(
     live_server: LiveServer, page: Page, tmp_path: Path
 ) -> None:
-    from api.experiments import Experiment
+    from events.experiments import Experiment
 
     rt = live_server.runtime
     experiment = Experiment.model_validate(

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.runtime import Runtime
+from runtime.container import Runtime
 from serving.prompts import PROMPTS_DIR, PromptError, PromptLibrary
 from tests.api.conftest import STAFF
 from tests.ui.conftest import LiveServer, staff_client
@@ -48,8 +48,8 @@ def test_no_staff_credentials_in_production_means_no_staff_screens(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.auth import StaffAuth
+    from app.web import create_app
+    from runtime.auth import StaffAuth
 
     monkeypatch.delenv("LONGTAIL_STAFF_PASSWORD", raising=False)
     monkeypatch.delenv("LONGTAIL_STAFF_TOKEN", raising=False)

@@ -4,7 +4,8 @@ The paper's fourth candidate source. The LLM sees the titles of the shopper's re
 products (and their message) and writes a few short descriptions of what would fit next;
 those texts are embedded with the semantic visor's encoder and every product gets its best
 cosine to them as the `llm` signal. The LLM never names catalog items, so it cannot invent
-one: only real products are ever ranked.
+one: only real products are ever ranked. Offline only: `longtail eval --llm-users` asks
+for the sampled users' descriptions before scoring; serving takes them from the agent.
 """
 
 from __future__ import annotations

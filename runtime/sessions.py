@@ -6,13 +6,12 @@ other while different sessions run side by side. Idle sessions expire. A store f
 sessions refuses new ones (SessionsFull, a 503) rather than dropping a shopper's session
 that is still in use: a flood of new sessions must not log real shoppers out.
 
-`SessionStore` holds sessions in this process (the default); `api.redis_state` holds them in
+`SessionStore` holds sessions in this process (the default); `runtime.redis_state` holds them in
 Redis so that any replica can serve any turn. Both change a session only inside `hold`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -25,12 +24,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from agent.session import Session
-from longtail.errors import ServiceUnavailable
-
-
-def log_id(session_id: str) -> str:
-    """How a session is named in logs: a short hash, since the id itself is a bearer token."""
-    return "s-" + hashlib.sha256(session_id.encode()).hexdigest()[:12]
+from core.errors import ServiceUnavailable
+from core.log_ids import log_id
 
 
 class HashedSessionIds(logging.Filter):

@@ -12,7 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
-from longtail.settings import ApiSettings
+from core.settings import ApiSettings
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from longtail.errors import LongtailError
+from core.errors import LongtailError
 
 METRICS = ("click_through", "conversion", "tail_exposure_share", "revenue_per_unit", "recall")
 

@@ -1,7 +1,7 @@
 """Does the promotion gate refuse a damaged hybrid and promote a good one? A check of the
 gate itself, on a seeded demo store (a demo, not evidence about shoppers):
 
-    python -m evaluation.gate_check --out docs/results/experiments/gate_demo.json
+    python -m bench.gate_check --out docs/results/experiments/gate_demo.json
 
 The serving cf and hybrid models are trained as `longtail train` does; then two versions as
 `longtail train --with-events` does (no events: the dataset alone), one good and one with
@@ -24,11 +24,11 @@ import numpy as np
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, write_demo
 from catalog.loading import load_dataset
+from core.settings import Settings
 from evaluation.gate import judge
-from longtail.feedback import load_trained_from, train_version
+from longtail.feedback import train_version
 from longtail.prepare import train_models
-from longtail.settings import Settings
-from ranking.artifacts import load_trained, serving_training_data
+from ranking.artifacts import load_trained, load_trained_from, serving_training_data
 
 MODELS = ["cf", "hybrid"]
 

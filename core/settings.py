@@ -425,6 +425,45 @@ class FeedbackSettings(BaseModel):
     )
 
 
+class AgentConfig(BaseModel):
+    """How the shopping agent runs a turn (`longtail serve`, `longtail eval-chat`). Token
+    budgets are per LLM call; at ~12 tokens/s on 2 CPU cores each token is ~80 ms."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    mode: Literal["guided", "tools"] = Field(
+        "guided",
+        description="guided: the agent plans, the LLM fills typed steps; tools: the LLM calls "
+        "the tools itself",
+    )
+    k: int = Field(3, ge=1, le=50, description="suggestions shown per turn")
+    tail_knob: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="how far tail items may pass head items (none: the ranker's "
+        "validation-chosen knob)",
+    )
+    intent_max_tokens: int = Field(64, ge=1, description="token budget of the intent call")
+    answer_max_tokens: int = Field(28, ge=1, description="token budget of the answer call")
+    tools_max_steps: int = Field(3, ge=1, le=20, description="tool calls per turn (tools mode)")
+    prefill_tool_call: bool = Field(
+        False,
+        description="start the LLM's reply with <tool_call>; set on by itself in tools mode "
+        "on llama.cpp",
+    )
+    prompt_versions: dict[str, int] = Field(
+        default_factory=dict,
+        description="prompt name -> version to use (others: the live version)",
+    )
+    llm_cooldown_s: float = Field(
+        30.0, ge=0, description="seconds without LLM calls after the LLM failed (reduced mode)"
+    )
+    overfetch: int = Field(
+        10, ge=1, description="ranked items asked for per suggestion shown, to keep the asked kind"
+    )
+
+
 class Settings(BaseSettings):
     """Every configuration key of longtail; see docs/configuration.md."""
 
@@ -447,6 +486,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -1,6 +1,6 @@
 """Per-client token buckets: `burst` requests at once, refilled at `per_minute`.
 
-`RateLimiter` keeps the buckets in this process (the default); `api.redis_state` keeps them
+`RateLimiter` keeps the buckets in this process (the default); `runtime.redis_state` keeps them
 in Redis, so a limit holds across replicas.
 """
 

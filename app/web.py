@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import catalog, chat, security
-from api.runtime import Runtime
-from api.sessions import hash_session_ids
-from longtail import __version__
-from longtail.errors import LongtailError, ServiceUnavailable
-from longtail.runtime import go_offline
+from core import __version__
+from core.errors import LongtailError, ServiceUnavailable
+from core.offline import go_offline
+from runtime.container import Runtime
+from runtime.sessions import hash_session_ids
 
 go_offline()  # before Gradio is imported: no analytics, no hub
 log = logging.getLogger("longtail.api")

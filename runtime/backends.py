@@ -2,7 +2,7 @@
 
 memory + sqlite (the defaults) keep sessions, rate-limit buckets and the event log on this
 host, which suits one process. redis + postgres put them where every replica behind a proxy
-sees the same ones (api.redis_state, api.pg_events).
+sees the same ones (runtime.redis_state, events.postgres).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from api.events import EventLog, EventStore
-from api.ratelimit import Limiter, RateLimiter
-from api.sessions import Sessions, SessionStore
-from longtail.settings import ApiSettings, Settings
+from core.settings import ApiSettings, Settings
+from events.log import EventLog, EventStore
+from runtime.ratelimit import Limiter, RateLimiter
+from runtime.sessions import Sessions, SessionStore
 
 LIMITED = ("chat", "sessions", "events", "recommend")  # the kinds of requests with a bucket
 
@@ -27,7 +27,7 @@ def open_state(api: ApiSettings) -> tuple[Sessions, dict[str, Limiter]]:
     if api.state_backend == "memory":
         limiters = {kind: RateLimiter(*_bucket(api, kind)) for kind in LIMITED}
         return SessionStore(api.max_sessions, api.session_ttl_s), limiters
-    from api.redis_state import RedisRateLimiter, RedisSessionStore, connect
+    from runtime.redis_state import RedisRateLimiter, RedisSessionStore, connect
 
     client = connect(api.redis_url, os.environ.get(api.redis_password_env) or None)
     sessions = RedisSessionStore(
@@ -48,7 +48,7 @@ def open_event_log(settings: Settings) -> EventStore:
     api = settings.api
     if api.events_backend == "sqlite":
         return EventLog(events_path(settings))
-    from api.pg_events import PostgresEventLog
+    from events.postgres import PostgresEventLog
 
     return PostgresEventLog(api.postgres_dsn, api.postgres_pool_size)
 

@@ -1,6 +1,6 @@
 """Sessions and rate-limit buckets in Redis, shared by every API replica.
 
-A session is its JSON (api.session_codec) under `<prefix>s:<token>` with the session time to
+A session is its JSON (runtime.session_codec) under `<prefix>s:<token>` with the session time to
 live as the key's expiry, renewed on use. A sorted set of tokens scored by expiry counts live
 sessions, so `api.max_sessions` holds across replicas and a full store still refuses new ones
 rather than evicting. One request of a session runs at a time on any replica under a Redis
@@ -20,9 +20,10 @@ import redis
 from redis.exceptions import LockError, RedisError
 
 from agent.session import Session
-from api.session_codec import decode, encode
-from api.sessions import SessionBusy, SessionsFull, Slot, UnknownSession, log_id
-from longtail.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
+from core.log_ids import log_id
+from runtime.session_codec import decode, encode
+from runtime.sessions import SessionBusy, SessionsFull, Slot, UnknownSession
 
 log = logging.getLogger("longtail.api")
 T = TypeVar("T")

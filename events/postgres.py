@@ -1,6 +1,6 @@
 """The durable event log in PostgreSQL, one log for every API replica.
 
-The same promise as the SQLite log (api.events): `record` returns only after the insert is
+The same promise as the SQLite log (events.log): `record` returns only after the insert is
 committed (autocommit, `synchronous_commit` on), so a 201 means the event is on the
 database's disk. Connections come from a pool; a failed insert or a pool that cannot hand out
 a connection is EventLogUnavailable, a 503. The schema is created or migrated at start, under
@@ -15,8 +15,8 @@ import time
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from api.events import EventLogUnavailable, EventQueries, Exposure, LogHealth, StoredEvent
-from api.sessions import log_id
+from core.log_ids import log_id
+from events.log import EventLogUnavailable, EventQueries, Exposure, LogHealth, StoredEvent
 
 log = logging.getLogger("longtail.api")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 
-from longtail.settings import ApiSettings
+from core.settings import ApiSettings
 
 UNKNOWN = "unknown"
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from api.sessions import log_id
-from longtail.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
+from core.log_ids import log_id
 
 log = logging.getLogger("longtail.api")
 
@@ -92,7 +92,7 @@ class Exposure:
 
 
 class EventStore(Protocol):
-    """What the API needs of an event log: SQLite here, PostgreSQL in api.pg_events."""
+    """What the API needs of an event log: SQLite here, PostgreSQL in events.postgres."""
 
     def record(
         self,

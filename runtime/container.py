@@ -17,17 +17,17 @@ import numpy as np
 from agent.agent import ShoppingAgent
 from agent.services import Services
 from agent.session import Session
-from api.auth import StaffAuth
-from api.backends import open_event_log, open_state
-from api.catalog_changes import CatalogChanges, RetiredExcluded, RetiredHidden
-from api.events import EventStore
-from api.experiments import Experiment, ExperimentError, active, load_experiments
-from api.ratelimit import Limiter
-from api.schemas import HistoryEvent
-from api.sessions import Sessions
 from catalog.dataset import tail_mask
 from catalog.models import Product
-from longtail.settings import Settings
+from core.settings import AgentConfig, Settings
+from events.experiments import Experiment, ExperimentError, active, load_experiments
+from events.log import EventStore
+from runtime.auth import StaffAuth
+from runtime.backends import open_event_log, open_state
+from runtime.catalog_changes import CatalogChanges, RetiredExcluded, RetiredHidden
+from runtime.inputs import HistoryEvent
+from runtime.ratelimit import Limiter
+from runtime.sessions import Sessions
 from serving.client import LLMConfig, health_check
 
 
@@ -96,7 +96,7 @@ class Runtime:
 
         events = open_event_log(settings)  # a database that does not answer fails first
         services = open_services(settings, data_dir, settings.api.rank_worker_count())
-        agent = build_agent(services, llm_config, timeout_s=settings.api.turn_timeout_s)
+        agent = build_agent(services, llm_config, settings.agent, settings.api.turn_timeout_s)
         rt = cls(settings, agent, events, llm_config, data_dir=data_dir)
         rt._models_seen = rt._serving_mtime()
         return rt
@@ -202,7 +202,7 @@ class Runtime:
         """The hybrid ranker of a model version, loaded once and ranked in this process (not
         in ranking workers), over the serving retriever; retired products excluded."""
         from catalog.loading import load_dataset
-        from longtail.feedback import load_trained_from
+        from ranking.artifacts import load_trained_from
         from ranking.hybrid_ranker import HybridRanker
         from ranking.model_versions import versions_dir
 
@@ -308,7 +308,7 @@ class Runtime:
     def agent_with(self, **config: object) -> ShoppingAgent:
         """The same agent (ranker, LLM, prompts, gate) with some AgentConfig fields changed."""
         variant = copy.copy(self.agent)
-        variant.config = replace(self.agent.config, **config)
+        variant.config = AgentConfig.model_validate({**self.agent.config.model_dump(), **config})
         return variant
 
     def close(self) -> None:
