@@ -200,7 +200,7 @@ def _export(folder: Path, target: Path) -> None:
     axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "hidden")}
     with warnings.catch_warnings(), torch.no_grad():
         # The tracer warns about Python branches on shapes in the attention code; the
-        # equality test against the torch encoder (tests/retrieval) is what guards them.
+        # equality test against the torch encoder (tests/unit/retrieval) is what guards them.
         warnings.simplefilter("ignore")
         try:
             torch.onnx.export(

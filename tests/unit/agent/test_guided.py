@@ -1,0 +1,156 @@
+"""Guided mode end to end over the fake ranker and a scripted LLM: constraints carry and are
+revised across turns, shown items are not repeated, references resolve."""
+
+from __future__ import annotations
+
+import json
+
+from agent.agent import ShoppingAgent
+from tests.support.fakes import OverlapRanker
+
+INTRO = "These should suit your trips well."
+
+
+def intent(**fields) -> str:
+    return json.dumps({"query": "", **fields})
+
+
+def products(agent: ShoppingAgent, result) -> list:
+    return [agent.product(s.item_id) for s in result.suggestions]
+
+
+def test_constraints_carry_and_are_revised(make_agent, ranker: OverlapRanker) -> None:
+    agent = make_agent(
+        [
+            intent(action="search", query="hiking backpack", max_price=120),
+            INTRO,
+            intent(action="refine", exclude_brands=["Wildgrove"]),
+            INTRO,
+            intent(action="refine", max_price=80),
+            INTRO,
+        ]
+    )
+    session = agent.new_session()
+    first = agent.turn(session, "a hiking backpack under $120 please")
+    assert first.suggestions and not first.reduced_mode
+    assert all(p.price <= 120 and p.category == "Outdoor & Hiking" for p in products(agent, first))
+    assert all(p.attributes["type"] == "hiking backpack" for p in products(agent, first))
+
+    second = agent.turn(session, "not Wildgrove")
+    assert all(p.brand != "Wildgrove" and p.price <= 120 for p in products(agent, second))
+    assert not {s.item_id for s in second.suggestions} & {s.item_id for s in first.suggestions}
+
+    third = agent.turn(session, "under 80 instead")
+    assert third.trace.constraints["max_price"] == 80
+    assert third.trace.constraints["exclude_brands"] == ["Wildgrove"]
+    assert all(p.price <= 80 and p.brand != "Wildgrove" for p in products(agent, third))
+    assert ranker.requests[-1].filters.max_price == 80
+    assert set(ranker.requests[-1].filters.exclude_ids) >= {
+        s.item_id for s in first.suggestions + second.suggestions
+    }
+
+
+def test_more_like_number_two_and_details(make_agent) -> None:
+    agent = make_agent(
+        [
+            intent(action="search", query="tent"),
+            INTRO,
+            intent(action="similar", ref=2),
+            INTRO,
+            intent(action="details", ref=1),
+            "It is a sturdy pick.",
+        ]
+    )
+    session = agent.new_session()
+    first = agent.turn(session, "I want a tent")
+    second_item = agent.product(first.suggestions[1].item_id)
+    like = agent.turn(session, "show me more like #2")
+    assert like.trace.plan == "similar"
+    assert [c.name for c in like.trace.tool_calls][-2:] == ["product_details", "rank_candidates"]
+    assert "similar_items" in [c.name for c in like.trace.tool_calls]
+    assert all(
+        p.attributes["type"] == second_item.attributes["type"] for p in products(agent, like)
+    )
+    details = agent.turn(session, "tell me about the first one")
+    assert details.trace.plan == "details"
+    assert [s.item_id for s in details.suggestions] == [like.suggestions[0].item_id]
+    assert details.suggestions[0].price == agent.product(like.suggestions[0].item_id).price
+
+
+def test_cheaper_and_not_that_brand(make_agent) -> None:
+    agent = make_agent(
+        [
+            intent(action="search", query="yoga mat"),
+            INTRO,
+            intent(action="cheaper"),
+            INTRO,
+            intent(action="details", ref=1),
+            INTRO,
+            intent(action="refine"),
+            INTRO,
+        ]
+    )
+    session = agent.new_session()
+    first = agent.turn(session, "yoga mat")
+    floor = min(s.price for s in first.suggestions)
+    cheaper = agent.turn(session, "something cheaper")
+    assert cheaper.suggestions
+    assert all(s.price < floor for s in cheaper.suggestions)
+    agent.turn(session, "tell me about the first one")
+    brand = agent.product(cheaper.suggestions[0].item_id).brand
+    other = agent.turn(session, "not that brand")
+    assert brand in other.trace.constraints["exclude_brands"]
+    assert all(s.brand != brand for s in other.suggestions)
+
+
+def test_llm_values_the_message_never_said_are_dropped(make_agent) -> None:
+    agent = make_agent(
+        [
+            intent(action="search", query="tent", max_price=15, brands=["Northpeak"]),
+            INTRO,
+        ]
+    )
+    result = agent.turn(agent.new_session(), "show me tents")
+    assert result.trace.intent_llm["max_price"] == 15
+    assert result.trace.constraints["max_price"] is None
+    assert result.trace.constraints["brands"] == []
+
+
+def test_viewed_items_join_the_history(make_agent, ranker: OverlapRanker) -> None:
+    agent = make_agent([intent(action="search", query="sleeping bag"), INTRO])
+    session = agent.new_session(history=[ranker.dataset.products[0].item_id])
+    session.view(ranker.dataset.products[1].item_id)
+    agent.turn(session, "a sleeping bag")
+    request = ranker.requests[-1]
+    assert request.history == (
+        ranker.dataset.products[0].item_id,
+        ranker.dataset.products[1].item_id,
+    )
+    assert request.events == ("purchase", "view")
+
+
+def test_known_user_history_is_loaded(make_agent, ranker: OverlapRanker) -> None:
+    agent = make_agent()
+    user = ranker.dataset.user_ids[0]
+    session = agent.new_session(user_id=user)
+    expected = [ranker.dataset.products[i].item_id for i in ranker.dataset.sequences()[0]]
+    assert session.history == expected
+
+
+def test_an_llm_search_that_only_echoes_the_request_does_not_restart_it(make_agent) -> None:
+    agent = make_agent(
+        [
+            intent(action="search", query="desk lamp"),
+            INTRO,
+            intent(action="search", query="desk lamp reading", category="Electronics"),
+            INTRO,
+        ]
+    )
+    session = agent.new_session()
+    first = agent.turn(session, "a desk lamp for reading")
+    second = agent.turn(session, "different brand please")
+    assert second.trace.constraints["category"] == "Home Office"
+    assert second.trace.constraints["exclude_brands"] == [first.suggestions[0].brand]
+    assert all(
+        agent.product(s.item_id).attributes["type"] == "desk lamp" for s in second.suggestions
+    )
