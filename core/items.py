@@ -17,7 +17,8 @@ class ItemSummary(BaseModel):
     """Which product, and what a list shows of it. Only `item_id` and `title` are required,
     as for a catalog product."""
 
-    model_config = ConfigDict(frozen=True)
+    # A response always writes every field, so its published schema lists them as required.
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
     item_id: str
     title: str

@@ -114,3 +114,10 @@ def test_the_trace_and_the_tool_results_keep_their_keys(runtime: Runtime) -> Non
     assert ranked["items"] and all(set(i) == RANKED for i in ranked["items"])
     history = toolbox.user_history(UserHistoryArgs(limit=5))
     assert [set(i) for i in history["items"]] == [SUMMARY | {"event"}]
+
+
+def test_the_published_schema_requires_every_summary_field(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["Suggestion"]["required"]) == SUGGESTION
+    assert set(schemas["RecommendedItem"]["required"]) == RECOMMENDED
+    assert set(schemas["ProductResponse"]["required"]) == PRODUCT
