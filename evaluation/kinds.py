@@ -15,11 +15,23 @@ from collections import Counter
 
 from catalog.models import Product
 
+MESSAGE_TEMPLATE = "I'm looking for {kind}"  # what a simulated shopper says
 PATH_SEPARATOR = " > "
 MIN_SHARED_ENDING = 5  # items that must end with a phrase before it counts as a kind
 MAX_KIND_WORDS = 3
 BRAND_WORDS_AFTER_KIND = 4  # an unknown brand is at most this many words after the kind
 _QUOTED_PARTS = re.compile(r"""['"],\s*['"]""")  # a list flattened into one path element
+
+
+def message_for(kind: str) -> str:
+    return MESSAGE_TEMPLATE.format(kind=kind.lower())
+
+
+def kind_messages(products: list[Product]) -> dict[str, str]:
+    """item_id -> what a shopper who wants it says ('' where its text gives no kind)."""
+    return {
+        item: message_for(kind) if kind else "" for item, kind in product_kinds(products).items()
+    }
 
 
 def path_leaf(category: str) -> str:

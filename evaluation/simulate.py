@@ -29,11 +29,10 @@ from catalog.dataset import Dataset
 from catalog.generic import write_generic
 from catalog.models import EVENTS
 from core.errors import LongtailError
-from evaluation.kinds import product_kinds
+from evaluation.kinds import message_for, product_kinds
 from evaluation.split import Split
 from ranking.request import RankRequest
 
-MESSAGE_TEMPLATE = "I'm looking for {kind}"
 TEMPLATE_WORDS = frozenset({"i'm", "looking", "for"})
 CONDITIONS = ("history_and_message", "message_only", "history_only")
 REFERENCES = ("ranker_history_and_message", "ranker_message_only")
@@ -85,10 +84,6 @@ class ConditionResult:
             "latency_p95_s": round(float(np.percentile(self.seconds, 95)), 3) if n else 0.0,
             "reduced_mode_turns": self.reduced,
         }
-
-
-def message_for(kind: str) -> str:
-    return MESSAGE_TEMPLATE.format(kind=kind.lower())
 
 
 def heldout_dataset(dataset: Dataset, split: Split) -> Dataset:

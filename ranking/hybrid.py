@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from tqdm import tqdm
@@ -37,6 +37,9 @@ from ranking.request import SOURCES
 from ranking.scorer import Scorer, ScorerError, TrainingData
 from ranking.tail_rerank import DEFAULT_DUPLICATE_COSINE, suppress_duplicates, tail_order
 from ranking.tuning import tune  # the search `longtail eval` runs, done once per model
+
+if TYPE_CHECKING:
+    from ranking.hybrid_ranker import RequestRows
 
 # The components' settings without validation requests. With them, each component takes
 # what its own validation search (the registry grid, as `longtail eval` runs it) chooses on
@@ -105,6 +108,9 @@ class HybridScorer(Scorer):
         self.overrides = dict(components or {})
         self.components: dict[str, Scorer] = {}
         self.combiner = Combiner(self.active_features())
+        # Requests with a chat message are scored by their own combination when one was
+        # learned on validation requests with messages (ranking/message_combiner.py).
+        self.message_combiner: Combiner | None = None
         self.context = CatalogContext(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
         self.tail = np.zeros(0, dtype=bool)
         self._memo: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
@@ -272,6 +278,14 @@ class HybridScorer(Scorer):
         features = feature_tensor(signals, context, allowed, candidates)
         return candidates, provenance, features
 
+    def candidate_features(self, rows: RequestRows) -> tuple[np.ndarray, np.ndarray]:
+        """One served request's candidates and their features (no padding)."""
+        candidates, _, features = self._candidates(
+            [rows.history], rows.extra, rows.allowed[None, :], rows.proposed
+        )
+        valid = candidates[0] >= 0
+        return candidates[0][valid], features[0][valid]
+
     def rank_batch(
         self,
         histories: Sequence[np.ndarray],
@@ -289,7 +303,7 @@ class HybridScorer(Scorer):
         candidates, provenance, features = self._candidates(
             histories, extra or {}, allowed, proposed
         )
-        scores = self.combiner.score(features)
+        scores = self.combiner_for(extra or {}).score(features)
         out = []
         for row in range(len(histories)):
             valid = candidates[row] >= 0
@@ -304,6 +318,12 @@ class HybridScorer(Scorer):
                 )
             )
         return out
+
+    def combiner_for(self, extra: dict[str, np.ndarray]) -> Combiner:
+        """The message combination for requests with a message, where one was learned."""
+        if self.message_combiner is not None and "message" in extra:
+            return self.message_combiner
+        return self.combiner
 
     def _order(self, items: np.ndarray, scores: np.ndarray, knob: float, keep: int) -> np.ndarray:
         """Positions into `items` in final order: tail re-ranking, then near-duplicates."""
@@ -380,8 +400,10 @@ class HybridScorer(Scorer):
         return scorer
 
     def state(self) -> dict[str, np.ndarray]:
+        message = self.message_combiner
         return {
             **{f"combiner.{k}": v for k, v in self.combiner.state().items()},
+            **({f"message_combiner.{k}": v for k, v in message.state().items()} if message else {}),
             "popularity": self.context.popularity,
             "category": self.context.category,
             "price": self.context.price,
@@ -392,5 +414,14 @@ class HybridScorer(Scorer):
         self.combiner.set_state(
             {k.removeprefix("combiner."): v for k, v in state.items() if k.startswith("combiner.")}
         )
+        message = {
+            k.removeprefix("message_combiner."): v
+            for k, v in state.items()
+            if k.startswith("message_combiner.")
+        }
+        self.message_combiner = None
+        if message:  # learned by ranking/message_combiner.py; absent in older models
+            self.message_combiner = Combiner()
+            self.message_combiner.set_state(message)
         self.context = CatalogContext(state["popularity"], state["category"], state["price"])
         self.tail = state["tail"].astype(bool)

@@ -10,6 +10,7 @@ intent encoder's message token and the message-similarity features.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from catalog.dataset import Dataset
 from catalog.models import EVENTS, Product
 from core.items import ItemSummary
 from core.settings import Settings
+from ranking.combiner import Combiner
 from ranking.errors import RankingError
 from ranking.hybrid import HybridScorer, Ranked
 from ranking.intent import IntentExplanation, IntentScorer
@@ -31,6 +33,19 @@ DRIVING_ATTENTION = 0.15  # history items with at least this attention are named
 # With a message the shopper has said what they want, so by default the tail knob is gentler
 # (a tail item moves up at most four places instead of 23): exposure without ignoring them.
 MESSAGE_TAIL_KNOB = 0.3
+
+
+@dataclass
+class RequestRows:
+    """One request as the scorer takes it (see `HybridRanker.request_rows`)."""
+
+    history: np.ndarray
+    allowed: np.ndarray  # (n_items,) the filters' mask
+    knob: float
+    extra: dict[str, np.ndarray]  # signal -> (1, n_items) request-time score row
+    proposed: dict[str, list[np.ndarray]]  # generator -> [items found outside the rows]
+    explanation: IntentExplanation | None
+    timings: dict[str, float]
 
 
 class HybridRanker:
@@ -67,6 +82,42 @@ class HybridRanker:
 
     def rank(self, request: RankRequest) -> RankResult:
         """Ranked items with per-signal contributions; bad requests are RankingErrors."""
+        started = time.perf_counter()
+        rows = self.request_rows(request)
+        history, knob, extra, timings = rows.history, rows.knob, rows.extra, rows.timings
+        t = time.perf_counter()
+        ranked = self.scorer.rank_batch(
+            [history],
+            extra,
+            rows.allowed[None, :],
+            keep=max(request.k, 20),
+            tail_knob=knob,
+            proposed=rows.proposed,
+        )[0]
+        timings["rank_ms"] = _ms(t)
+        drivers = self._drivers(history, rows.explanation)
+        similarity = extra["message"][0] if "message" in extra else None
+        combiner = self.scorer.combiner_for(extra)
+        items = [
+            self._ranked_item(ranked, position, drivers, combiner, similarity)
+            for position in range(request.k)
+            if position < len(ranked.items)
+        ]
+        timings["total_ms"] = _ms(started)
+        used = [g for g in self.scorer.sources if g != "llm" or "llm" in extra]
+        if not request.message.strip():
+            used = [g for g in used if g != "sparse"]
+        return RankResult(
+            items=items,
+            candidates=len(ranked.items),
+            tail_knob=knob,
+            timings_ms=timings,
+            sources_used=tuple(used),
+        )
+
+    def request_rows(self, request: RankRequest) -> RequestRows:
+        """What the scorer ranks for one request: its history, allowed mask, tail knob and
+        the request-time signal rows (message, BM25, message-aware intent, LLM texts)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         history, events = self._history(request)
@@ -115,35 +166,7 @@ class HybridRanker:
                 llm_vectors = self.retriever.encoder.encode(texts)
                 extra["llm"] = (vectors @ llm_vectors.T).max(axis=1)[None, :]
             timings["llm_candidates_ms"] = _ms(t)
-
-        t = time.perf_counter()
-        ranked = self.scorer.rank_batch(
-            [history],
-            extra,
-            allowed[None, :],
-            keep=max(request.k, 20),
-            tail_knob=knob,
-            proposed=proposed,
-        )[0]
-        timings["rank_ms"] = _ms(t)
-        drivers = self._drivers(history, explanation)
-        similarity = extra["message"][0] if "message" in extra else None
-        items = [
-            self._ranked_item(ranked, position, drivers, similarity)
-            for position in range(request.k)
-            if position < len(ranked.items)
-        ]
-        timings["total_ms"] = _ms(started)
-        used = [g for g in self.scorer.sources if g != "llm" or "llm" in extra]
-        if not request.message.strip():
-            used = [g for g in used if g != "sparse"]
-        return RankResult(
-            items=items,
-            candidates=len(ranked.items),
-            tail_knob=knob,
-            timings_ms=timings,
-            sources_used=tuple(used),
-        )
+        return RequestRows(history, allowed, knob, extra, proposed, explanation, timings)
 
     # ------------------------------------------------------------------ helpers
     def _item(self, item_id: str) -> int:
@@ -207,6 +230,7 @@ class HybridRanker:
         ranked: Ranked,
         position: int,
         drivers: tuple[str, ...],
+        combiner: Combiner,
         similarity: np.ndarray | None = None,
     ) -> RankedItem:
         index = int(ranked.items[position])
@@ -224,8 +248,7 @@ class HybridRanker:
             popularity=int(self.scorer.context.popularity[index]),
             sources=sources,
             contributions={
-                k: round(v, 4)
-                for k, v in self.scorer.combiner.contributions(ranked.features[position]).items()
+                k: round(v, 4) for k, v in combiner.contributions(ranked.features[position]).items()
             },
             driving_history=drivers if "intent" in sources else (),
             message_similarity=None if similarity is None else round(float(similarity[index]), 4),

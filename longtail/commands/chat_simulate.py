@@ -31,10 +31,10 @@ def run_simulation(
     from agent.build import build_agent, open_services
     from catalog.loading import load_dataset
     from core.errors import LongtailError
+    from evaluation.kinds import MESSAGE_TEMPLATE
     from evaluation.simulate import (
         CONDITIONS,
         K_LIST,
-        MESSAGE_TEMPLATE,
         REFERENCES,
         SimulationError,
         check_heldout,

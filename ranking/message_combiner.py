@@ -1,0 +1,172 @@
+"""The hybrid ranker's combination for requests with a chat message, learned on validation.
+
+`longtail train` fits the hybrid's combiner on validation requests without words (a logged
+history, the next item), so the message features (its cosine to each item, BM25, the
+semantic visor's search) never vary there and keep hand-set weights (ranking/combiner.py).
+A shopper who says what they want is another request. Here each validation request also
+carries a message naming its target's kind in the catalog's words (the caller's
+`messages`; `longtail train` passes evaluation/kinds.py's, what simulated shoppers say),
+is featurised exactly as the ranker serves it, and a second combiner is fitted on all
+features. It is kept only if it beats the hand-set weights on a
+part of the validation requests it was not fitted on. Test targets are never read: the
+requests are the served data's validation targets (each user's last interaction, which
+`longtail train` holds out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from catalog.dataset import Dataset
+from catalog.models import EVENTS, Product
+from ranking.combiner import Combiner
+from ranking.hybrid_features import FEATURES
+from ranking.request import RankRequest
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+    from ranking.hybrid_ranker import HybridRanker
+
+MESSAGE_REQUESTS = 2000  # validation requests featurised (one ranker request each)
+CHECK_SHARE = 0.25  # of them, held back to decide between learned and hand-set weights
+SEED = 0
+K = 10
+
+
+@dataclass
+class Featurised:
+    """One validation request's candidates and features, and where its target is."""
+
+    candidates: np.ndarray  # (C,) item indices
+    features: np.ndarray  # (C, len(FEATURES))
+    target: int  # item index
+
+
+def message_requests(
+    dataset: Dataset, messages: Mapping[str, str], n: int = MESSAGE_REQUESTS, seed: int = SEED
+) -> list[tuple[RankRequest, int]]:
+    """Up to `n` seeded validation requests (history before each user's last interaction,
+    that item's message from `messages`, item id -> words naming its kind; '' = none) and
+    their target item indices. Users whose last item has no message are passed over."""
+    ids = dataset.item_ids
+    sequences, events = dataset.sequences(), dataset.event_sequences()
+    users = [u for u, s in enumerate(sequences) if len(s) >= 2 and messages.get(ids[int(s[-1])])]
+    chosen = np.random.default_rng(seed).permutation(len(users))[:n]
+    out = []
+    for position in chosen:
+        user = users[int(position)]
+        sequence, codes = sequences[user], events[user]
+        target = int(sequence[-1])
+        request = RankRequest(
+            history=tuple(ids[int(i)] for i in sequence[:-1]),
+            events=tuple(EVENTS[int(c)] for c in codes[:-1]),
+            message=messages[ids[target]],
+            k=K,
+        )
+        out.append((request, target))
+    return out
+
+
+def featurise(
+    ranker: HybridRanker,
+    requests: list[tuple[RankRequest, int]],
+    progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+) -> list[Featurised]:
+    """Each request's candidate features, as `HybridRanker.rank` computes them."""
+    out = []
+    for request, target in progress(requests):
+        rows = ranker.request_rows(request)
+        candidates, features = ranker.scorer.candidate_features(rows)
+        out.append(Featurised(candidates, features, target))
+    return out
+
+
+def fit_message_combiner(
+    current: Combiner, featurised: list[Featurised], check_share: float = CHECK_SHARE
+) -> tuple[Combiner | None, dict[str, Any]]:
+    """Fit on the first part, compare with `current` (the history combiner with hand-set
+    message weights) on the held-back part by hit@10 of the combiner's order (tail
+    re-ranking comes after either). The learned combiner is refitted on all requests when it
+    wins; None when the current one does as well."""
+    active = tuple(n for n, a in zip(FEATURES, current.active, strict=True) if a)
+    n_check = round(check_share * len(featurised))
+    fit_part, check_part = featurised[n_check:], featurised[:n_check]
+    learned = _fit(active, fit_part)
+    report: dict[str, Any] = {
+        "requests": len(featurised),
+        "target_among_candidates": round(
+            float(np.mean([(f.candidates == f.target).any() for f in featurised])), 4
+        )
+        if featurised
+        else 0.0,
+        "check_requests": n_check,
+        "check_hit@10": {
+            "hand_set": _hit_rate(current, check_part),
+            "learned": _hit_rate(learned, check_part) if learned else None,
+        },
+    }
+    hits = report["check_hit@10"]
+    if learned is None or not hits["learned"] or hits["learned"] <= hits["hand_set"]:
+        report["chosen"] = "hand_set"
+        return None, report
+    report["chosen"] = "learned"
+    final = _fit(active, featurised)
+    assert final is not None
+    report["weights"] = {row["feature"]: row["weight"] for row in final.describe()}
+    return final, report
+
+
+def _fit(active: tuple[str, ...], featurised: list[Featurised]) -> Combiner | None:
+    """Listwise logistic regression over the requests whose target is a candidate."""
+    usable = [(f, np.flatnonzero(f.candidates == f.target)) for f in featurised]
+    usable = [(f, hit) for f, hit in usable if len(hit)]
+    if not usable:
+        return None
+    width = max(len(f.candidates) for f, _ in usable)
+    x = np.zeros((len(usable), width, len(FEATURES)), dtype=np.float32)
+    valid = np.zeros((len(usable), width), dtype=bool)
+    for row, (f, _) in enumerate(usable):
+        x[row, : len(f.candidates)] = f.features
+        valid[row, : len(f.candidates)] = f.candidates >= 0
+    targets = np.array([int(hit[0]) for _, hit in usable])
+    return Combiner(active).fit(x, valid, targets)
+
+
+def _hit_rate(combiner: Combiner, featurised: list[Featurised]) -> float:
+    if not featurised:
+        return 0.0
+    hits = 0
+    for f in featurised:
+        top = f.candidates[np.argsort(-combiner.score(f.features), kind="stable")[:K]]
+        hits += bool((top == f.target).any())
+    return round(hits / len(featurised), 4)
+
+
+def learn_message_weights(
+    settings: Settings, data_dir: Path, messages: Callable[[list[Product]], Mapping[str, str]]
+) -> dict[str, Any]:
+    """Fit the message combiner of the trained hybrid model of `data_dir` (after `longtail
+    ingest`: messages are searched in its store) on the validation requests with
+    `messages(products)` as their words, and save the model with it; the report."""
+    from tqdm import tqdm
+
+    from ranking.artifacts import artifacts_dir
+    from ranking.hybrid_ranker import HybridRanker
+
+    ranker = HybridRanker.open(settings, data_dir)
+    scorer = ranker.scorer
+    requests = message_requests(ranker.dataset, messages(ranker.dataset.products))
+    featurised = featurise(
+        ranker, requests, lambda xs: tqdm(xs, desc="hybrid: message weights", unit="request")
+    )
+    scorer.message_combiner = None  # a refit compares against the hand-set weights
+    combiner, report = fit_message_combiner(scorer.combiner, featurised)
+    scorer.message_combiner = combiner
+    fingerprint = ranker.dataset.fingerprint()
+    scorer.save(artifacts_dir(settings.home, ranker.dataset.name) / "hybrid", fingerprint)
+    return report

@@ -1,0 +1,93 @@
+"""The hybrid ranker's weights for requests with a chat message, learned on validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from catalog.loading import load_dataset
+from core.settings import Settings
+from evaluation.kinds import kind_messages, message_for, product_kinds
+from ranking.combiner import Combiner
+from ranking.hybrid_features import FEATURES
+from ranking.hybrid_ranker import HybridRanker
+from ranking.message_combiner import (
+    Featurised,
+    fit_message_combiner,
+    message_requests,
+)
+from ranking.request import RankRequest
+
+
+def _requests(signal: str, n: int = 200, width: int = 15, seed: int = 0) -> list[Featurised]:
+    """Requests whose target is the candidate that `signal` scores highest (others noise)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        features = rng.normal(size=(width, len(FEATURES))).astype(np.float32)
+        candidates = rng.choice(1000, size=width, replace=False)
+        target = int(candidates[features[:, FEATURES.index(signal)].argmax()])
+        out.append(Featurised(candidates, features, target))
+    return out
+
+
+def test_learned_weights_are_kept_when_they_beat_the_hand_set_ones() -> None:
+    combiner, report = fit_message_combiner(Combiner(), _requests("sparse_z"))
+    assert report["chosen"] == "learned" and combiner is not None
+    hits = report["check_hit@10"]
+    assert hits["learned"] > hits["hand_set"]
+    weights = report["weights"]
+    assert weights["sparse_z"] > 3 * abs(weights["message_z"])
+    assert report["requests"] == 200 and report["check_requests"] == 50
+
+
+def test_the_hand_set_weights_stay_when_learning_does_not_beat_them() -> None:
+    # Only message_z varies and finds the target: the hand-set order is already perfect.
+    requests = _requests("message_z")
+    for r in requests:
+        kept = r.features[:, FEATURES.index("message_z")].copy()
+        r.features[:] = 0.0
+        r.features[:, FEATURES.index("message_z")] = kept
+    combiner, report = fit_message_combiner(Combiner(), requests)
+    assert combiner is None
+    assert report["chosen"] == "hand_set"
+    assert report["check_hit@10"]["hand_set"] == 1.0
+
+
+# ------------------------------------------------------------ served, end to end
+# `served` and `hybrid_ranker`: the session's demo store (tests/unit/ranking/conftest.py).
+
+
+def test_validation_requests_name_their_targets_kind_and_hide_it(
+    served: tuple[Settings, Path],
+) -> None:
+    dataset = load_dataset(served[1])
+    kinds = product_kinds(dataset.products)
+    ids = dataset.item_ids
+    sequences = {tuple(ids[int(i)] for i in s) for s in dataset.sequences()}
+    requests = message_requests(dataset, kind_messages(dataset.products), n=50)
+    assert len(requests) == 50
+    for request, target in requests:
+        assert (*request.history, ids[target]) in sequences  # the user's last interaction
+        assert request.message == message_for(kinds[ids[target]])
+        assert len(request.events) == len(request.history)
+
+
+def test_only_requests_with_a_message_are_scored_by_the_message_weights(
+    hybrid_ranker: HybridRanker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ranker = hybrid_ranker
+    dataset = ranker.dataset
+    reversed_ = Combiner(ranker.scorer.active_features())
+    reversed_.weights = -reversed_.weights  # unlike any history combination
+    monkeypatch.setattr(ranker.scorer, "message_combiner", reversed_)
+    history = tuple(dataset.item_ids[int(i)] for i in max(dataset.sequences(), key=len)[:5])
+    for message, combiner in (("a tent", reversed_), ("", ranker.scorer.combiner)):
+        request = RankRequest(history=history, message=message, k=5)
+        candidates, features = ranker.scorer.candidate_features(ranker.request_rows(request))
+        top = ranker.rank(request).items[0]
+        row = features[list(candidates).index(dataset.item_index(top.item_id))]
+        assert top.score == pytest.approx(float(combiner.score(row)), abs=1e-3)
+        assert sum(top.contributions.values()) == pytest.approx(top.score, abs=1e-2)
