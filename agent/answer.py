@@ -60,27 +60,11 @@ class Answerer:
         plan = understanding.plan
         if plan.kind == "details" and plan.anchor:
             product = self.product(plan.anchor)
-            return [_suggestion(product, tail=False, explanation=_facts(product))]
+            return [Suggestion.of(product, tail=False, explanation=_facts(product))]
         ranked = list(toolbox.last_rank.items) if toolbox.last_rank else []
         if plan.kind == "complement":
             ranked = retrieved.items
-        trace.candidates = [
-            CandidateTrace(
-                item_id=i.item_id,
-                title=i.title,
-                rank=i.rank,
-                score=i.score,
-                tail=i.tail,
-                popularity=i.popularity,
-                sources=list(i.sources),
-                contributions=dict(i.contributions),
-                price=i.price,
-                brand=i.brand,
-                category=i.category,
-                similarity=i.message_similarity,
-            )
-            for i in ranked
-        ]
+        trace.candidates = [CandidateTrace.of_ranked(i) for i in ranked]
         vocabulary = self.understander.vocabulary
         evidence = Evidence(
             vocabulary=vocabulary,
@@ -103,7 +87,7 @@ class Answerer:
                 anchor=plan.anchor if plan.kind != "complement" else None,
                 evidence=evidence,
             )
-            suggestions.append(_suggestion(product, tail=item.tail, explanation=text))
+            suggestions.append(Suggestion.of(product, tail=item.tail, explanation=text))
         return suggestions
 
     def _name(self, item_id: str | None) -> str:
@@ -253,18 +237,6 @@ def remember(session: Session, plan: Plan, suggestions: list[Suggestion]) -> Non
         session.last_shown = ids
         session.shown.extend(i for i in ids if i not in session.shown)
     session.focus = plan.anchor if plan.kind in ("similar", "complement") else None
-
-
-def _suggestion(product: Product, tail: bool, explanation: str) -> Suggestion:
-    return Suggestion(
-        item_id=product.item_id,
-        title=product.title,
-        brand=product.brand,
-        category=product.category,
-        price=product.price,
-        tail=tail,
-        explanation=explanation,
-    )
 
 
 def _facts(product: Product) -> str:

@@ -18,7 +18,7 @@ from agent.services import Services
 from agent.session import Constraints, Plan
 from agent.tools import (
     BoughtTogetherArgs,
-    Filters,
+    FilterArgs,
     ProductDetailsArgs,
     RankCandidatesArgs,
     SimilarItemsArgs,
@@ -31,6 +31,7 @@ from agent.vocabulary import Vocabulary, stem, tokens
 from catalog.dataset import tail_mask
 from catalog.models import Product
 from core.errors import ServiceUnavailable
+from core.items import ItemSummary
 from ranking.request import RankedItem
 
 log = logging.getLogger("longtail.agent")
@@ -242,8 +243,10 @@ def shared_depth(a: list[str], b: list[str]) -> int:
     return depth
 
 
-def filters_of(constraints: Constraints) -> Filters:
-    return Filters(
+def filters_of(constraints: Constraints) -> FilterArgs:
+    """The constraints' exact part as the tools take it: a guided plan calls the same tools,
+    with the same recorded arguments, as the model does in tool-calling mode."""
+    return FilterArgs(
         category=constraints.category,
         brands=list(constraints.brands),
         exclude_brands=list(constraints.exclude_brands),
@@ -260,7 +263,7 @@ def refused(product: Product, constraints: Constraints) -> bool:
     return any(f" {' '.join(tokens(w))} " in title for w in names)
 
 
-def passes(product: Product, filters: Filters) -> bool:
+def passes(product: Product, filters: FilterArgs) -> bool:
     """The exact filters, checked on one product (for lists the ranker did not make)."""
     brand = product.brand.lower()
     if filters.category and product.category != filters.category:
@@ -279,11 +282,7 @@ def _complement_item(
     product: Product, shoppers: int, rank: int, popularity: int, tail: bool
 ) -> RankedItem:
     return RankedItem(
-        item_id=product.item_id,
-        title=product.title,
-        category=product.category,
-        brand=product.brand,
-        price=product.price,
+        item=ItemSummary.of(product),
         rank=rank,
         score=float(shoppers),
         tail=tail,

@@ -33,17 +33,6 @@ class Constraints:
     kinds: tuple[str, ...] = ()  # concrete kinds the LLM named for an indirect need
     soft_category: str = ""  # the LLM's category guess
 
-    def filters(self, exclude_ids: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The exact search filters (retrieval.filters.SearchFilters fields)."""
-        return {
-            "categories": [self.category] if self.category else [],
-            "brands": list(self.brands),
-            "exclude_brands": list(self.exclude_brands),
-            "min_price": self.min_price,
-            "max_price": self.max_price,
-            "exclude_ids": list(exclude_ids),
-        }
-
     @property
     def limits(self) -> tuple[float, ...]:
         """The price bounds in force, which an answer may quote as limits."""

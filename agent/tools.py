@@ -20,15 +20,18 @@ from agent.services import Services
 from agent.session import Session
 from agent.trace import ToolCall, TurnTrace
 from core.errors import LongtailError
+from core.filters import Filters
+from core.items import ItemSummary
 from ranking.request import RankRequest, RankResult
-from retrieval.filters import parse_filters
 
 
 class ToolError(LongtailError):
     """A tool could not run with these arguments (unknown item, bad filter, missing service)."""
 
 
-class Filters(BaseModel):
+class FilterArgs(BaseModel):
+    """The filters as the model writes them in a tool call (one category, a few brands)."""
+
     model_config = ConfigDict(extra="forbid")
 
     category: str = Field("", max_length=60, description="one catalog category, or empty")
@@ -37,22 +40,21 @@ class Filters(BaseModel):
     min_price: float | None = Field(None, ge=0)
     max_price: float | None = Field(None, ge=0)
 
-    def search_filters(self, exclude_ids: list[str] | tuple[str, ...] = ()) -> Any:
-        return parse_filters(
-            {
-                "categories": [self.category] if self.category else [],
-                "brands": self.brands,
-                "exclude_brands": self.exclude_brands,
-                "min_price": self.min_price,
-                "max_price": self.max_price,
-                "exclude_ids": list(exclude_ids),
-            }
+    def exact(self, exclude_ids: list[str] | tuple[str, ...] = ()) -> Filters:
+        """The one filter type the search and the ranker apply (a bad value: FilterError)."""
+        return Filters.checked(
+            categories=(self.category,) if self.category else (),
+            brands=tuple(self.brands),
+            exclude_brands=tuple(self.exclude_brands),
+            min_price=self.min_price,
+            max_price=self.max_price,
+            exclude_ids=tuple(exclude_ids),
         )
 
 
 class SearchProductsArgs(BaseModel):
     query: str = Field(min_length=1, max_length=200, description="what the shopper wants")
-    filters: Filters = Field(default_factory=Filters)
+    filters: FilterArgs = Field(default_factory=FilterArgs)
     k: int = Field(5, ge=1, le=20)
 
 
@@ -67,7 +69,7 @@ class UserHistoryArgs(BaseModel):
 
 class RankCandidatesArgs(BaseModel):
     query: str = Field("", max_length=200, description="what the shopper wants, in words")
-    filters: Filters = Field(default_factory=Filters)
+    filters: FilterArgs = Field(default_factory=FilterArgs)
     k: int = Field(3, ge=1, le=100)
     tail_knob: float | None = Field(None, ge=0, le=1, description="0 accuracy .. 1 tail")
     anchor: str | None = Field(
@@ -88,13 +90,8 @@ class ProductDetailsArgs(BaseModel):
 
 
 def _item(product: Any) -> dict[str, Any]:
-    return {
-        "item_id": product.item_id,
-        "title": product.title,
-        "brand": product.brand,
-        "category": product.category,
-        "price": product.price,
-    }
+    """A product as a tool's JSON lists it for the model."""
+    return ItemSummary.of(product).as_dict()
 
 
 class Toolbox:
@@ -139,7 +136,7 @@ class Toolbox:
         def run() -> dict[str, Any]:
             if self.services.search is None:
                 raise ToolError("search_products: no search service is configured")
-            filters = args.filters.search_filters()
+            filters = args.filters.exact()
             hits = self.services.search.search(args.query, k=args.k, filters=filters)
             items = []
             for hit in hits:
@@ -203,7 +200,7 @@ class Toolbox:
                 history=tuple(history),
                 events=tuple(events),
                 message=args.query,
-                filters=args.filters.search_filters(self.session.shown),
+                filters=args.filters.exact(self.session.shown),
                 tail_knob=args.tail_knob,
                 k=args.k,
                 llm_texts=tuple(args.llm_texts),

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.items import ItemSummary
+from ranking.request import RankedItem
 
 
 class ToolCall(BaseModel):
@@ -22,31 +25,29 @@ class ToolCall(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)  # counts and ids, not whole payloads
 
 
-class CandidateTrace(BaseModel):
+class CandidateTrace(ItemSummary):
     """One ranked item with the per-signal scores that put it there."""
 
-    item_id: str
-    title: str
+    model_config = ConfigDict(frozen=False)
+
     rank: int
     score: float
     tail: bool
     popularity: int
     sources: list[str]
     contributions: dict[str, float]
-    price: float | None = None
-    brand: str = ""
-    category: str = ""
     similarity: float | None = None  # cosine of its text to the request (ranker's message)
 
+    @classmethod
+    def of_ranked(cls, ranked: RankedItem) -> CandidateTrace:
+        return cls.model_validate({**ranked.as_dict(), "similarity": ranked.message_similarity})
 
-class Suggestion(BaseModel):
+
+class Suggestion(ItemSummary):
     """What the shopper sees per item: catalog facts and an evidence-based explanation."""
 
-    item_id: str
-    title: str
-    brand: str
-    category: str
-    price: float | None
+    model_config = ConfigDict(frozen=False)
+
     tail: bool
     explanation: str
 

@@ -21,8 +21,7 @@ from api.schemas import (
 )
 from catalog.models import Product
 from core.errors import LongtailError, ServiceUnavailable
-from ranking.request import RankRequest
-from retrieval.filters import SearchFilters
+from ranking.request import RankedItem, RankRequest
 from runtime.sessions import UnknownSession
 
 router = APIRouter(tags=["catalog"])
@@ -47,13 +46,7 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
         history=tuple(h.item_id for h in history),
         events=tuple(h.event for h in history),
         message=body.message,
-        filters=SearchFilters(
-            categories=tuple(f.categories),
-            brands=tuple(f.brands),
-            exclude_brands=tuple(f.exclude_brands),
-            min_price=f.min_price,
-            max_price=f.max_price,
-        ),
+        filters=f.exact(),
         tail_knob=tail_knob,
         k=body.k,
     )
@@ -72,19 +65,12 @@ def recommend(request: Request, body: RecommendRequest, rt: RuntimeDep) -> Recom
         exclude_brands=tuple(f.exclude_brands),
     )
     title_of = lambda item_id: rt.agent.product(item_id).title  # noqa: E731
+
+    def explanation(item: RankedItem) -> str:
+        return explain(item, rt.agent.product(item.item_id), wanted, title_of)
+
     items = [
-        RecommendedItem(
-            item_id=i.item_id,
-            title=i.title,
-            category=i.category,
-            brand=i.brand,
-            price=i.price,
-            rank=i.rank,
-            score=i.score,
-            tail=i.tail,
-            explanation=explain(i, rt.agent.product(i.item_id), wanted, title_of),
-            contributions=i.contributions,
-        )
+        RecommendedItem.model_validate({**i.as_dict(), "explanation": explanation(i)})
         for i in result.items
     ]
     if assigned is not None:
@@ -105,13 +91,7 @@ def product(item_id: str, rt: RuntimeDep) -> ProductResponse:
         raise HTTPException(404, f"no product with id {item_id[:200]!r}")
     p = rt.agent.product(item_id)
     return ProductResponse(
-        item_id=p.item_id,
-        title=p.title,
-        description=p.description,
-        category=p.category,
-        brand=p.brand,
-        price=p.price,
-        attributes=p.attributes,
+        **p.model_dump(),
         tail=rt.is_tail(item_id),
         retired=rt.is_retired(item_id),
     )

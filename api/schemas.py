@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+import core.filters
 from agent.trace import Suggestion
+from core.items import ItemSummary
 from runtime.inputs import ITEM_ID, EventKind, HistoryEvent, Strict, clean_text
 
 MESSAGE_CEILING = 20_000
@@ -68,6 +70,8 @@ class ChatResponse(BaseModel):
 
 
 class Filters(Strict):
+    """The REST edge of `core.filters.Filters`, with the API's ceilings."""
+
     categories: list[NAME] = Field(default_factory=list, max_length=50)
     brands: list[NAME] = Field(default_factory=list, max_length=50)
     exclude_brands: list[NAME] = Field(default_factory=list, max_length=50)
@@ -80,6 +84,9 @@ class Filters(Strict):
         if low is not None and high is not None and low > high:
             raise ValueError(f"the price range is inverted: min_price {low:g} > max_price {high:g}")
         return self
+
+    def exact(self) -> core.filters.Filters:
+        return core.filters.Filters(**self.model_dump())
 
 
 class RecommendRequest(Strict):
@@ -103,12 +110,7 @@ class RecommendRequest(Strict):
         return clean_text(value)
 
 
-class RecommendedItem(BaseModel):
-    item_id: str
-    title: str
-    category: str
-    brand: str
-    price: float | None
+class RecommendedItem(ItemSummary):
     rank: int
     score: float
     tail: bool
@@ -161,13 +163,8 @@ class ProductUpsert(Strict):
         return value
 
 
-class ProductResponse(BaseModel):
-    item_id: str
-    title: str
+class ProductResponse(ItemSummary):
     description: str
-    category: str
-    brand: str
-    price: float | None
     attributes: dict[str, Any]
     tail: bool
     retired: bool = False

@@ -35,11 +35,11 @@ from bench.common import (
     write_result,
 )
 from catalog.demo_vocabulary import CATEGORIES
+from core.filters import Filters
 from core.offline import go_offline
 from core.settings import Settings
 from retrieval.encoder_factory import build_encoder
 from retrieval.encoders import Encoder, product_text
-from retrieval.filters import SearchFilters
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
 from retrieval.search import Retriever
@@ -47,7 +47,7 @@ from retrieval.search import Retriever
 K = 50
 
 
-def queries(n: int, seed: int = 7) -> list[tuple[str, SearchFilters]]:
+def queries(n: int, seed: int = 7) -> list[tuple[str, Filters]]:
     """Shopper-like queries ("waterproof hiking backpack") with the type's category and a
     price cap at the middle of the type's price range."""
     rng = np.random.default_rng(seed)
@@ -57,9 +57,7 @@ def queries(n: int, seed: int = 7) -> list[tuple[str, SearchFilters]]:
         category, kind = kinds[rng.integers(len(kinds))]
         feature = str(rng.choice(kind["features"]))
         cap = round(sum(kind["price"]) / 2, 2)
-        made.append(
-            (f"{feature} {kind['name']}", SearchFilters(categories=(category,), max_price=cap))
-        )
+        made.append((f"{feature} {kind['name']}", Filters(categories=(category,), max_price=cap)))
     return made
 
 
@@ -101,7 +99,7 @@ def bench_size(
     categories = np.array([p.category for p in dataset.products])
     prices = np.array([np.nan if p.price is None else p.price for p in dataset.products])
 
-    def numpy_scan(vector: np.ndarray, filters: SearchFilters) -> np.ndarray:
+    def numpy_scan(vector: np.ndarray, filters: Filters) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             keep = np.isin(categories, filters.categories) & (prices <= filters.max_price)
         scores = np.where(keep, vectors @ vector, -np.inf)

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import write_result
+from core.filters import Filters
 from core.offline import go_offline
 from core.settings import load_settings
 from ranking.intent import short_query
 from ranking.request import RankRequest
-from retrieval.filters import SearchFilters
 
 HISTORY = 20
 
@@ -72,9 +72,9 @@ def main() -> None:
     histories = [tuple(ids[i] for i in sequences[u][-HISTORY:]) for u in users]
     messages = [short_query(dataset.products[i]) for i in items]
     filtered = [
-        SearchFilters(categories=(dataset.products[i].category,), max_price=200.0)
+        Filters(categories=(dataset.products[i].category,), max_price=200.0)
         if dataset.products[i].category
-        else SearchFilters()
+        else Filters()
         for i in items
     ]
     kinds = {

@@ -1,4 +1,4 @@
-"""The ground floor: settings, errors, offline start-up, atomic writes; imports nothing of the
-project, so every other package can stand on it."""
+"""The ground floor: settings, errors, offline start-up, atomic writes, the item summary and
+the filter type; imports nothing of the project, so every other package can stand on it."""
 
 __version__ = "0.1.0"

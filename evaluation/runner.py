@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from catalog.dataset import Dataset
+from evaluation.machine_load import LoadMonitor
 from evaluation.split import Split, make_split, sample_users
 from ranking import registry
 from ranking.fitted import fit_once
@@ -70,6 +71,7 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)  # caveats the report must state
     knob: dict[str, Any] = field(default_factory=dict)  # the default knob's validation choice
     seconds: float = 0.0  # the whole run, wall clock
+    machine: dict[str, float] = field(default_factory=dict)  # CPU seconds, load (LoadMonitor)
     peak_memory_mb: float = 0.0  # the process's peak resident memory
 
 
@@ -172,6 +174,7 @@ def run_evaluation(
     seeded test users; `describe(history_titles)` is the LLM call (see evaluation.llm_candidates).
     """
     started = time.perf_counter()
+    monitor = LoadMonitor().start()
     specs = [registry.get(name) for name in models]
     split = make_split(dataset, protocol)
     if users is not None:
@@ -223,6 +226,7 @@ def run_evaluation(
         result.sweep = sweep_tail_knob(split, seed, request_signals=signals)
         result.knob = knob_choice(split, seed)
     result.seconds = time.perf_counter() - started
+    result.machine = monitor.stop()
     result.peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
     return result
 

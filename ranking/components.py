@@ -47,7 +47,7 @@ ALS = ScorerSpec(
     "als",
     _als,
     "implicit ALS, user vector recalculated from the request history",
-    grid=grid(factors=[64, 128, 256], alpha=[10.0, 40.0]),
+    grid=grid(factors=[128, 256], alpha=[10.0, 40.0]),
     baseline=True,
 )
 CONTENT = ScorerSpec(

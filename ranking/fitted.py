@@ -8,7 +8,8 @@ takes minutes, so components are fitted once and shared by identity of the train
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ranking.scorer import Scorer, TrainingData
 from ranking.spec import ScorerSpec
@@ -27,6 +28,23 @@ def fit_once(spec: ScorerSpec, params: dict[str, Any], data: TrainingData, seed:
     return scorer
 
 
+_SHARED: dict[tuple[Any, ...], tuple[TrainingData, Any]] = {}
+T = TypeVar("T")
+
+
+def shared_fit(key: tuple[Any, ...], data: TrainingData, build: Callable[[], T]) -> T:
+    """What `build()` returns for `key` on `data`, built once per training set (a state
+    that several configurations of one model have in common)."""
+    full = (*key, id(data))
+    hit = _SHARED.get(full)
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    value = build()
+    _SHARED[full] = (data, value)
+    return value
+
+
 def forget() -> None:
     """Drop every cached fit (tests, long-lived processes that retrain)."""
     _FITTED.clear()
+    _SHARED.clear()

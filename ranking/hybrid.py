@@ -10,6 +10,7 @@ same model at request time, with a chat message, filters and item ids.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from catalog.dataset import tail_mask
 from core.atomic import current
 from ranking.combiner import Combiner
 from ranking.components import SPECS
-from ranking.fitted import fit_once
+from ranking.fitted import fit_once, shared_fit
 from ranking.hybrid_features import (
     FEATURES,
     GENERATORS,
@@ -148,15 +149,32 @@ class HybridScorer(Scorer):
 
     # ----------------------------------------------------------------- training
     def fit(self, data: TrainingData) -> HybridScorer:
+        """Components, catalog context and combiner, then (unless fixed) the default knob.
+
+        The knob only reorders a request's scored candidates, so configurations that differ
+        in it alone (`hybrid` and `hybrid-no-tail-rerank`) share one fitted state and one
+        memo of scored requests within a process (`shared_fit`) instead of each computing
+        every validation and test request's features again.
+        """
         self.n_items = data.n_items
-        self._memo.clear()
+        options = json.dumps(self.overrides, sort_keys=True, default=str)
+        key = ("hybrid", self.sources, self.depth, self.duplicate_cosine, self.seed, options)
+        twin = shared_fit(key, data, lambda: self._fit_knob_free(data))
+        self.components, self.component_params = twin.components, twin.component_params
+        self.context, self.tail, self.combiner = twin.context, twin.tail, twin.combiner
+        self._memo = twin._memo
+        if data.validation and self.choose_knob:
+            self.tail_knob, self.knob_validation = self.choose_tail_knob(data.validation)
+        return self
+
+    def _fit_knob_free(self, data: TrainingData) -> HybridScorer:
+        """Everything `fit` learns except the knob, on this scorer itself."""
+        self._memo = {}
         self.components = {name: self._fit_component(name, data) for name in self.component_names()}
         self.set_catalog(data)
         self.combiner = Combiner(self.active_features())
         if data.validation:
             self._fit_combiner(data.validation, data.validation_signals)
-            if self.choose_knob:
-                self.tail_knob, self.knob_validation = self.choose_tail_knob(data.validation)
         return self
 
     def choose_tail_knob(

@@ -17,13 +17,13 @@ import numpy as np
 
 from catalog.dataset import Dataset
 from catalog.models import EVENTS, Product
+from core.items import ItemSummary
 from core.settings import Settings
 from ranking.combiner import Combiner
 from ranking.errors import RankingError
 from ranking.hybrid import HybridScorer, Ranked
 from ranking.intent import IntentExplanation, IntentScorer
 from ranking.request import SOURCES, RankedItem, RankRequest, RankResult
-from retrieval.filters import parse_filters
 from retrieval.search import Retriever
 
 MAX_K = 100
@@ -202,7 +202,7 @@ class HybridRanker:
     def _allowed(self, request: RankRequest, history: np.ndarray) -> np.ndarray:
         """The request's filters as an exact mask over the catalog (the retriever's rules)."""
         snapshot = self.retriever.snapshot
-        filters = snapshot.resolve(parse_filters(request.filters))
+        filters = snapshot.resolve(request.filters)
         allowed = self._catalog_row(snapshot.mask(filters))
         if request.exclude_seen and len(history):
             allowed[history] = False
@@ -241,11 +241,7 @@ class HybridRanker:
             if hit
         )
         return RankedItem(
-            item_id=product.item_id,
-            title=product.title,
-            category=product.category or "",
-            brand=product.brand or "",
-            price=product.price,
+            item=ItemSummary.of(product),
             rank=position + 1,
             score=round(float(ranked.scores[position]), 4),
             tail=bool(self.scorer.tail[index]),

@@ -103,7 +103,7 @@ class IntentScorer(Scorer):
         logq: float = 0.0,
         category: bool = False,
         search_budget_s: float = 0.0,
-        search_epochs: int = 4,
+        search_epochs: int = 40,
         search_trials: int = 24,
         ablate: str = "",
         best_epoch: int = 0,  # recorded by fit(): the validation-best epoch
@@ -195,12 +195,15 @@ class IntentScorer(Scorer):
 
             chosen, self.search_trials, run = search(self, inputs, data.validation)
             cfg.update(chosen)
-            # Its best so far was judged on a sample of the validation pairs: start afresh.
-            run.best, run.best_state = -1.0, None
+            if not run.stopped:
+                # Still improving: train on, judged on all validation pairs from here.
+                run.best, run.best_state = -1.0, None
+                remaining = cfg["max_epochs"] - run.epochs
+                self.train_until_stopped(run, inputs, data.validation, remaining, cfg["patience"])
         else:
             run = self.start(inputs)
-        remaining = cfg["max_epochs"] - run.epochs
-        self.train_until_stopped(run, inputs, data.validation, remaining, cfg["patience"])
+            remaining = cfg["max_epochs"] - run.epochs
+            self.train_until_stopped(run, inputs, data.validation, remaining, cfg["patience"])
         self.finish(run)
         return self
 
@@ -273,8 +276,8 @@ class IntentScorer(Scorer):
         return run.best
 
     def finish(self, run: TrainingRun) -> None:
-        """Keep the best validation state, record the epochs it took, switch to eval mode."""
-        assert self.network is not None
+        """Keep the run's best validation state, record the epochs it took, switch to eval."""
+        self.network = run.network
         if run.best_state is not None:
             self.network.load_state_dict(run.best_state)
         self.config["best_epoch"] = run.best_epoch
@@ -312,6 +315,9 @@ class IntentScorer(Scorer):
         self.network.train()
         cfg = self.config
         rng, optimizer = run.rng, run.optimizer
+        # Random batches, padded to their longest sequence. Length-bucketed batches cut the
+        # padding (85% of Beauty's tokens) but weight each short sequence's positions more
+        # (the loss is a mean per batch) and cost Office validation ndcg@10 0.078 -> 0.063.
         order = rng.permutation(len(sequences))
         total, batches = 0.0, 0
         for start in range(0, len(order), cfg["batch_size"]):

@@ -2,8 +2,9 @@
 
 A sequence is [START, item_1 … item_L, MESSAGE?], left-padded. Each item token is its
 product-text vector through a learned projection, plus a learned id embedding gated by the
-item's training count (count / (count + id_shrinkage)), so rare and never-seen items lean
-on their text and live in the same space as popular ones; optionally a learned category
+item's training count (count / (count + id_shrinkage); shrinkage 0 = no gate, the plain
+text-initialised SASRec), so rare and never-seen items lean on their text and live in the
+same space as popular ones; optionally a learned category
 vector is added too. Event type (view/cart/purchase/
 rating) and a position (by default counted back from the newest token, as in SASRec's
 right-aligned window) are added. The output at the last real token is the intent vector;
@@ -104,8 +105,12 @@ class IntentNetwork(nn.Module):
         """
         if self._table is not None and not self.training:
             return self._table
-        gate = (self.item_counts / (self.item_counts + self.id_shrinkage)).unsqueeze(1)
-        table = self.text_projection(self.text_vectors) + gate * self.item_ids.weight
+        table = self.text_projection(self.text_vectors)
+        if self.id_shrinkage > 0:
+            gate = (self.item_counts / (self.item_counts + self.id_shrinkage)).unsqueeze(1)
+            table = table + gate * self.item_ids.weight
+        else:  # the plain text-initialised SASRec: every item's id embedding counts fully
+            table = table + self.item_ids.weight
         if self.categories is not None:
             table = table + self.categories(self.item_categories)
         if not self.training and not torch.is_grad_enabled():

@@ -1,13 +1,18 @@
-"""The intent encoder's hyper-parameter search: random configurations, each trained briefly
-and judged on validation pairs, within a time budget.
+"""The intent encoder's hyper-parameter search: random configurations, each trained to early
+stopping and judged on validation pairs, within a time budget.
 
 Settled recipes do not carry across catalogs (a recipe tuned on Office was the weakest
 model on another domain), so each dataset gets its own choice, made on its validation
 split only: the search sees `TrainingData.validation`, never a test target. The first
-configuration tried is the scorer's own; the others are drawn without repetition from
-`SPACE` by the scorer's seed. Every trial trains for `search_epochs` epochs with early
-stopping on a seeded sample of the validation pairs; the best trial's network then trains
-on with the full early stopping (on all validation pairs), which saves retraining it.
+configuration tried is `PLAIN`, the text-initialised SASRec of the reference numbers, so the
+search can never end below it on validation; the others are drawn without repetition from
+`SPACE` by the scorer's seed. Every trial trains until early stopping (SEARCH_PATIENCE
+epochs without a gain, at most `search_epochs`) on a seeded sample of the validation pairs,
+and is judged at its best epoch: judged after a fixed 4 epochs, fast learners win (on
+Office, lr 4e-3 had validation ndcg@10 0.070 after 4 epochs, the plain recipe at lr 1e-3
+was near 0.04 and still rising) whatever the others reach later. The best trial's network
+is kept; only if it was still improving when its epochs ran out does it train on, with
+early stopping on all validation pairs, which saves retraining it.
 """
 
 from __future__ import annotations
@@ -29,15 +34,30 @@ SPACE: dict[str, list[Any]] = {
     "hidden": [64, 128],
     "blocks": [1, 2],
     "max_len": [20, 50],
-    "id_shrinkage": [1.0, 5.0, 20.0],
+    "id_shrinkage": [0.0, 1.0, 5.0, 20.0],
     "message_rate": [0.0, 0.1, 0.2],
     "logq": [0.0, 0.25, 0.5],
     "category": [False, True],
 }
+# The plain text-initialised SASRec (ANCHORS.md): item = projected frozen text vector + an
+# ungated zero-initialised id embedding, no message tokens, plain full-softmax cross-entropy.
+PLAIN: dict[str, Any] = {
+    "lr": 1e-3,
+    "batch_size": 128,
+    "dropout": 0.2,
+    "hidden": 64,
+    "blocks": 2,
+    "max_len": 50,
+    "id_shrinkage": 0.0,
+    "message_rate": 0.0,
+    "logq": 0.0,
+    "category": False,
+}
 # The search's budget as the registered `intent` model runs it: trials start only while the
 # seconds spent plus the slowest trial so far fit it; then the final training, early stopping.
 INTENT_SEARCH = {"search_budget_s": 480.0}
-SEARCH_VALIDATION = 3000  # validation pairs a trial is judged on (a seeded sample)
+SEARCH_VALIDATION = 5000  # validation pairs a trial is judged on (a seeded sample)
+SEARCH_PATIENCE = 3  # a trial stops after this many epochs without a validation gain
 
 
 def search(
@@ -58,7 +78,7 @@ def search(
     trials: list[dict[str, Any]] = []
     slowest = 0.0
     best_run: TrainingRun | None = None
-    for params in candidates(original, rng, cfg["search_trials"]):
+    for params in candidates(PLAIN, rng, cfg["search_trials"]):
         spent = time.perf_counter() - started
         if trials and spent + slowest > budget:
             break
@@ -66,7 +86,11 @@ def search(
         cfg.update(params)
         run = scorer.start(inputs)
         value = scorer.train_until_stopped(
-            run, inputs, validation, min(cfg["search_epochs"], cfg["max_epochs"]), patience=2
+            run,
+            inputs,
+            validation,
+            min(cfg["search_epochs"], cfg["max_epochs"]),
+            patience=SEARCH_PATIENCE,
         )
         seconds = time.perf_counter() - began
         slowest = max(slowest, seconds)

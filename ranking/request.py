@@ -7,10 +7,11 @@ contribution of every signal so that an explanation can say why it is there.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from retrieval.filters import SearchFilters
+from core.filters import Filters
+from core.items import ItemSummary, flat
 
 SOURCES = ("semantic", "sparse", "intent", "cf", "llm")  # candidate generators
 
@@ -22,7 +23,7 @@ class RankRequest:
     history: tuple[str, ...] = ()  # oldest first; unknown ids are a RankingError
     events: tuple[str, ...] = ()  # aligned with history ("view", "cart", ...); empty = default
     message: str = ""  # what the shopper just said; may be empty
-    filters: SearchFilters = field(default_factory=SearchFilters)  # applied exactly, first
+    filters: Filters = field(default_factory=Filters)  # applied exactly, first
     # 0 = pure accuracy .. 1 = most tail exposure; None = the model's default (0.7), or 0.3
     # when there is a message (see ranking/hybrid_ranker.py).
     tail_knob: float | None = None
@@ -35,11 +36,7 @@ class RankRequest:
 class RankedItem:
     """One suggestion with its evidence."""
 
-    item_id: str
-    title: str
-    category: str
-    brand: str
-    price: float | None
+    item: ItemSummary
     rank: int  # 1-based, after tail re-ranking
     score: float  # the combiner's score before re-ranking
     tail: bool  # a long-tail item (outside the most popular 20%)
@@ -49,8 +46,13 @@ class RankedItem:
     driving_history: tuple[str, ...] = ()  # history item ids the intent encoder attended to
     message_similarity: float | None = None  # cosine of its text to the message; None: no message
 
+    @property
+    def item_id(self) -> str:
+        return self.item.item_id
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat, as the tools and the CLI show it: the summary's keys, then the evidence."""
+        return flat(self)
 
 
 @dataclass

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import numpy as np
 
+from core.filters import Filters
 from core.offline import go_offline
 from core.settings import StoreSettings
 from retrieval.errors import StoreError, StoreUnavailable
-from retrieval.filters import SearchFilters
 from retrieval.layout import StoreLayout
 from retrieval.snapshot import ItemRecord
 from retrieval.vector_store import VectorStore, filter_fields
@@ -135,7 +135,7 @@ class ChromaStore(VectorStore):
         self,
         vector: np.ndarray,
         k: int,
-        filters: SearchFilters | None = None,
+        filters: Filters | None = None,
         only: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
         try:
@@ -166,7 +166,7 @@ class ChromaStore(VectorStore):
         )
 
 
-def chroma_where(filters: SearchFilters) -> dict[str, Any] | None:
+def chroma_where(filters: Filters) -> dict[str, Any] | None:
     """The filters as a Chroma `where` clause (None when nothing filters)."""
     clauses: list[dict[str, Any]] = []
     if filters.categories:

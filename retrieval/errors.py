@@ -13,10 +13,6 @@ class QueryError(RetrievalError):
     """A query that cannot be searched: empty, too long, a bad vector, a bad k."""
 
 
-class FilterError(RetrievalError):
-    """A filter with an unknown field, an inverted price range or a value the catalog lacks."""
-
-
 class StoreError(RetrievalError):
     """The vector store is missing, unreachable or unusable."""
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from tqdm import tqdm
 
 from catalog.dataset import Dataset
+from core.items import ItemSummary
 from core.offline import go_offline
 from core.settings import Settings
 from retrieval.chroma_store import ChromaStore
@@ -68,11 +69,7 @@ def item_records(dataset: Dataset, template: str) -> tuple[list[ItemRecord], lis
     popularity = dataset.item_popularity()
     records = [
         ItemRecord(
-            item_id=p.item_id,
-            title=p.title,
-            category=p.category,
-            brand=p.brand,
-            price=p.price,
+            item=ItemSummary.of(p),
             popularity=int(popularity[i]),
             content_hash=content_hash(texts[i]),
         )

@@ -15,18 +15,19 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.filters import Filters
+from core.items import ItemSummary, flat
 from core.settings import RetrievalSettings, Settings
 from retrieval.chroma_store import ChromaStore
 from retrieval.encoder_factory import build_encoder
 from retrieval.encoders import Encoder
 from retrieval.errors import QueryError, StoreUnavailable
-from retrieval.filters import SearchFilters, parse_filters
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.layout import StoreLayout
 from retrieval.snapshot import CatalogSnapshot, load_snapshot
@@ -43,11 +44,7 @@ MAX_FETCH = 1000  # above this an id-restricted query is cheaper (~8 ms vs ~16 m
 class Candidate:
     """One search result with the evidence of each signal (None: the signal missed it)."""
 
-    item_id: str
-    title: str
-    category: str
-    brand: str
-    price: float | None
+    item: ItemSummary
     popularity: int
     score: float  # the fused RRF score
     dense: float | None  # cosine similarity
@@ -55,8 +52,13 @@ class Candidate:
     dense_rank: int | None
     sparse_rank: int | None
 
+    @property
+    def item_id(self) -> str:
+        return self.item.item_id
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat, as `longtail search --json` prints it: the summary's keys, then the evidence."""
+        return flat(self)
 
 
 class Retriever:
@@ -106,13 +108,13 @@ class Retriever:
         self,
         query: str | np.ndarray,
         k: int = 10,
-        filters: SearchFilters | Mapping[str, Any] | None = None,
+        filters: Filters | Mapping[str, Any] | None = None,
     ) -> list[Candidate]:
         """The k best products for a text or a query vector (a vector uses the dense
         signal only), each passing every filter."""
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise QueryError(f"k must be an integer from 1 to {MAX_K}, got {k!r}")
-        resolved = self.snapshot.resolve(parse_filters(filters))
+        resolved = self.snapshot.resolve(Filters.parse(filters))
         allowed = self.snapshot.mask(resolved)
         depth = max(self.settings.depth, k)
         # Per signal: snapshot position → score, best first.
@@ -166,7 +168,7 @@ class Retriever:
         return vector
 
     def _dense(
-        self, vector: np.ndarray, filters: SearchFilters, allowed: np.ndarray, depth: int
+        self, vector: np.ndarray, filters: Filters, allowed: np.ndarray, depth: int
     ) -> dict[int, float]:
         """Snapshot position → similarity, best first, for allowed products only."""
         passing = int(allowed.sum())
@@ -214,11 +216,7 @@ class Retriever:
     ) -> Candidate:
         record = self.snapshot.records[position]
         return Candidate(
-            item_id=record.item_id,
-            title=record.title,
-            category=record.category,
-            brand=record.brand,
-            price=record.price,
+            item=record.item,
             popularity=record.popularity,
             score=score,
             dense=signals.get("dense", {}).get(position),

@@ -18,11 +18,13 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from retrieval.errors import FilterError, StoreError
-from retrieval.filters import SearchFilters
+from core.filters import FilterError, Filters
+from core.items import ItemSummary, flat
+from retrieval.errors import StoreError
 from retrieval.sparse import SparseIndex
 
 CURRENT = "CURRENT"
@@ -34,13 +36,23 @@ SPARSE_DIR = "bm25"
 class ItemRecord:
     """One product as the store keeps it besides its vector."""
 
-    item_id: str
-    title: str
-    category: str
-    brand: str
-    price: float | None
+    item: ItemSummary
     popularity: int
     content_hash: str  # of the encoded text: a changed hash means re-embedding
+
+    @property
+    def item_id(self) -> str:
+        return self.item.item_id
+
+    def as_dict(self) -> dict[str, Any]:
+        """One flat row of the snapshot file (its digest and format predate the summary)."""
+        return flat(self)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> ItemRecord:
+        row = dict(row)
+        extra = {"popularity": row.pop("popularity"), "content_hash": row.pop("content_hash")}
+        return cls(item=ItemSummary(**row), **extra)
 
 
 def content_hash(text: str) -> str:
@@ -51,7 +63,7 @@ def snapshot_digest(records: Sequence[ItemRecord]) -> str:
     """A hash of every record: equal digests mean an identical catalog in the store."""
     digest = hashlib.sha256()
     for record in records:
-        digest.update(json.dumps(record.__dict__, sort_keys=True).encode())
+        digest.update(json.dumps(record.as_dict(), sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
@@ -63,17 +75,18 @@ class CatalogSnapshot:
         self.sparse = sparse
         self.digest = digest
         self.position = {r.item_id: i for i, r in enumerate(self.records)}
-        self._categories = np.array([r.category for r in self.records], dtype=object)
-        self._brands = np.array([r.brand for r in self.records], dtype=object)
+        self._categories = np.array([r.item.category for r in self.records], dtype=object)
+        self._brands = np.array([r.item.brand for r in self.records], dtype=object)
         self._prices = np.array(
-            [np.nan if r.price is None else r.price for r in self.records], dtype=np.float64
+            [np.nan if r.item.price is None else r.item.price for r in self.records],
+            dtype=np.float64,
         )
         self._names = {
-            "category": _by_casefold(r.category for r in self.records),
-            "brand": _by_casefold(r.brand for r in self.records),
+            "category": _by_casefold(r.item.category for r in self.records),
+            "brand": _by_casefold(r.item.brand for r in self.records),
         }
 
-    def resolve(self, filters: SearchFilters) -> SearchFilters:
+    def resolve(self, filters: Filters) -> Filters:
         """Filters with category and brand names in the catalog's own spelling.
 
         Names match case-insensitively. An unknown name to include is a FilterError (it
@@ -86,7 +99,7 @@ class CatalogSnapshot:
             update={"categories": categories, "brands": brands, "exclude_brands": excluded}
         )
 
-    def mask(self, filters: SearchFilters) -> np.ndarray:
+    def mask(self, filters: Filters) -> np.ndarray:
         """True for every item that satisfies every filter (a product without a price
         fails any price bound)."""
         keep = np.ones(len(self.records), dtype=bool)
@@ -135,7 +148,7 @@ def write_snapshot(folder: Path, records: Sequence[ItemRecord], texts: Sequence[
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     SparseIndex.build(texts).save(staging / SPARSE_DIR)
-    (staging / ITEMS_FILE).write_text(json.dumps([r.__dict__ for r in records]))
+    (staging / ITEMS_FILE).write_text(json.dumps([r.as_dict() for r in records]))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     pointer = folder / f".{CURRENT}.{os.getpid()}"
@@ -157,5 +170,5 @@ def load_snapshot(folder: Path) -> CatalogSnapshot:
     if digest is None:
         raise StoreError(f"no catalog snapshot in {folder}")
     target = folder / digest
-    records = [ItemRecord(**row) for row in json.loads((target / ITEMS_FILE).read_text())]
+    records = [ItemRecord.from_dict(row) for row in json.loads((target / ITEMS_FILE).read_text())]
     return CatalogSnapshot(records, SparseIndex.load(target / SPARSE_DIR), digest)

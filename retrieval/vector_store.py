@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from core.filters import Filters
 from retrieval.errors import StoreMismatchError
-from retrieval.filters import SearchFilters
 from retrieval.snapshot import ItemRecord
 
 
@@ -45,7 +45,7 @@ class VectorStore(ABC):
         self,
         vector: np.ndarray,
         k: int,
-        filters: SearchFilters | None = None,
+        filters: Filters | None = None,
         only: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
         """Up to k (item_id, cosine similarity) pairs, best first, that pass the filters
@@ -72,10 +72,10 @@ def filter_fields(record: ItemRecord) -> dict[str, str | float | int]:
     """The fields a store filters on; a missing price is left out (it fails price bounds)."""
     fields: dict[str, str | float | int] = {
         "item_id": record.item_id,
-        "category": record.category,
-        "brand": record.brand,
+        "category": record.item.category,
+        "brand": record.item.brand,
         "popularity": record.popularity,
     }
-    if record.price is not None:
-        fields["price"] = float(record.price)
+    if record.item.price is not None:
+        fields["price"] = float(record.item.price)
     return fields

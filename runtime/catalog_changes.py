@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from catalog.models import Product
+from core.filters import Filters
 from ranking.request import RankRequest, RankResult
-from retrieval.filters import SearchFilters, parse_filters
 
 
 class CatalogChanges:
@@ -57,7 +57,7 @@ class CatalogChanges:
         os.replace(temp, self.path)
 
 
-def without(filters: SearchFilters, retired: set[str]) -> SearchFilters:
+def without(filters: Filters, retired: set[str]) -> Filters:
     if not retired:
         return filters
     return filters.model_copy(update={"exclude_ids": (*filters.exclude_ids, *sorted(retired))})
@@ -85,7 +85,7 @@ class RetiredHidden:
     retired: set[str]
 
     def search(self, query: Any, k: int = 10, filters: Any = None) -> Any:
-        return self.inner.search(query, k, without(parse_filters(filters), self.retired))
+        return self.inner.search(query, k, without(Filters.parse(filters), self.retired))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -16,11 +16,11 @@ from pydantic import Field
 
 from catalog.dataset import Dataset, tail_mask
 from catalog.models import Product
+from core.filters import FilterError, Filters
+from core.items import ItemSummary
 from ranking.errors import RankingError
 from ranking.hybrid_ranker import MAX_K
 from ranking.request import RankedItem, RankRequest, RankResult
-from retrieval.errors import FilterError
-from retrieval.filters import SearchFilters
 
 
 def _words(text: str) -> set[str]:
@@ -65,7 +65,7 @@ class OverlapRanker:
                 if name.casefold() not in known:
                     raise FilterError(f"no {what} {name!r} in this catalog")
 
-    def _passes(self, p: Product, f: SearchFilters) -> bool:
+    def _passes(self, p: Product, f: Filters) -> bool:
         lower = lambda values: {v.lower() for v in values}  # noqa: E731
         if f.categories and p.category.lower() not in lower(f.categories):
             return False
@@ -100,11 +100,7 @@ class OverlapRanker:
             p = self.dataset.products[index]
             items.append(
                 RankedItem(
-                    item_id=p.item_id,
-                    title=p.title,
-                    category=p.category,
-                    brand=p.brand,
-                    price=p.price,
+                    item=ItemSummary.of(p),
                     rank=rank,
                     score=score,
                     tail=bool(self.tail[index]),

@@ -21,6 +21,7 @@ from agent.vocabulary import Vocabulary, tokens
 from catalog.amazon import load_amazon
 from catalog.dataset import Dataset
 from catalog.generic import load_generic, write_generic
+from core.items import ItemSummary
 from core.settings import AgentConfig
 from ranking.request import RankedItem
 from tests.support.fakes import OverlapRanker, ScriptedChat
@@ -161,7 +162,7 @@ def test_close_to_what_you_described_needs_the_calibrated_similarity(
 ) -> None:
     pen = next(p for p in office.products if "Fountain Pen" in p.title)
     item = RankedItem(
-        item_id=pen.item_id, title=pen.title, category="", brand=pen.brand, price=None,
+        item=ItemSummary(item_id=pen.item_id, title=pen.title, brand=pen.brand),
         rank=1, score=1.0, tail=True, popularity=3, sources=("semantic",),
         contributions={"semantic": 1.0}, message_similarity=0.5,
     )  # fmt: skip

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from evaluation.report import best_baseline, metrics_document, relative_change, render_report
+from evaluation.report import (
+    acceptance_rows,
+    best_baseline,
+    metrics_document,
+    relative_change,
+    render_report,
+)
 from evaluation.runner import Evaluation, ModelResult
 from ranking.tuning import Candidate
 
@@ -59,3 +65,28 @@ def test_report_has_the_table_the_changes_and_the_tuning() -> None:
     assert "| recall@10 | -50.0% | +50.0% |" in report
     assert "k=1: ndcg@10 0.2000 ← chosen" in report
     assert "![recall](recall.png)" in report
+
+
+def knob_zero_result(dataset: str) -> Evaluation:
+    models = [model("itemknn", 0.10), model("intent", 0.13, baseline=False)]
+    models.append(model("hybrid-no-tail-rerank", 0.15, baseline=False))
+    return Evaluation(
+        dataset=dataset,
+        protocol="loo",
+        items=100,
+        test_queries=40,
+        tail_targets=12,
+        seed=7,
+        users=None,
+        training_exposure=[0.7, 0.3],
+        models=models,
+    )
+
+
+def test_office_knob_zero_bar_is_the_reference_fusion() -> None:
+    office = acceptance_rows(knob_zero_result("amazon-office-2014"))
+    assert [(r["bar"], r["met"]) for r in office] == [(round(1.05 * 0.1482, 6), False)]
+    assert "reference fusion" in office[0]["check"]
+    other = acceptance_rows(knob_zero_result("amazon-beauty-2014"))
+    assert [(r["bar"], r["met"]) for r in other] == [(round(1.10 * 0.13, 6), True)]
+    assert "best single model (intent)" in other[0]["check"]

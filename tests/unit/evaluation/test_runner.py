@@ -12,7 +12,7 @@ from evaluation.split import leave_last_out
 from ranking.metrics import PAD
 from ranking.scorer import Scorer, TrainingData
 from ranking.spec import ScorerSpec
-from ranking.tuning import top_k, tune
+from ranking.tuning import _best_first, top_k, tune, tuning_sample
 from tests.unit.evaluation.builders import dataset
 from tests.unit.ranking.fakes import small_demo, use_hashing_encoder
 
@@ -87,3 +87,22 @@ def test_run_evaluation_on_a_user_sample(monkeypatch: pytest.MonkeyPatch) -> Non
         {"decay": d} for d in (1.0, 0.8, 0.5, 0.2, 0.0)
     ]
     assert sum(result.training_exposure) == pytest.approx(1.0)
+
+
+def test_tuning_sample_is_seeded_ordered_and_complete_when_small() -> None:
+    pairs = [(np.array([i]), i + 1) for i in range(50)]
+    assert tuning_sample(pairs, seed=3, size=100) is pairs
+    first, again = tuning_sample(pairs, 3, 20), tuning_sample(pairs, 3, 20)
+    assert first == again and len(first) == 20
+    picked = [target for _, target in first]
+    assert picked == sorted(picked) and len(set(picked)) == 20
+
+
+def test_best_first_matches_a_stable_full_sort_with_ties_and_excluded_items() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        rows, items, k = int(rng.integers(1, 8)), int(rng.integers(1, 60)), int(rng.integers(1, 25))
+        scores = rng.integers(0, 5, size=(rows, items)).astype(np.float32)  # many ties
+        scores[rng.random((rows, items)) < 0.3] = -np.inf  # excluded history items
+        expected = np.argsort(-scores, axis=1, kind="stable")[:, : min(k, items)]
+        np.testing.assert_array_equal(_best_first(scores, k), expected)

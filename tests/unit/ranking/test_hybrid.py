@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from catalog.dataset import Dataset
+from core.filters import Filters
 from core.settings import Settings
 from ranking import registry
 from ranking.combiner import FIXED_WEIGHTS, Combiner
@@ -22,7 +23,6 @@ from ranking.hybrid_ranker import HybridRanker
 from ranking.ranker_pool import RankerPool
 from ranking.request import RankRequest
 from ranking.tail_rerank import suppress_duplicates, tail_order
-from retrieval.filters import SearchFilters
 
 # ------------------------------------------------------------------ tail re-ranking
 
@@ -112,12 +112,12 @@ def _history(ranker: HybridRanker, n: int = 5) -> tuple[str, ...]:
 def test_filters_hold_exactly_and_the_history_is_not_suggested(ranker: HybridRanker) -> None:
     history = _history(ranker)
     category = ranker.product(history[-1]).category
-    filters = SearchFilters(categories=(category,), max_price=60.0)
+    filters = Filters(categories=(category,), max_price=60.0)
     result = ranker.rank(RankRequest(history=history, filters=filters, k=10))
     assert result.items, "a broad category filter leaves candidates"
     for item in result.items:
-        assert item.category == category
-        assert item.price is not None and item.price <= 60.0
+        assert item.item.category == category
+        assert item.item.price is not None and item.item.price <= 60.0
         assert item.item_id not in history
     assert [i.rank for i in result.items] == list(range(1, len(result.items) + 1))
 
@@ -196,7 +196,7 @@ def test_the_pool_ranks_as_the_ranker_does(pool: RankerPool, ranker: HybridRanke
     history = _history(ranker)
     requests = [
         RankRequest(history=history, k=10),
-        RankRequest(message="a warm sleeping bag", k=10, filters=SearchFilters(max_price=80)),
+        RankRequest(message="a warm sleeping bag", k=10, filters=Filters(max_price=80)),
         RankRequest(history=history, message="something for the kitchen", k=5, tail_knob=0.9),
     ]
     for request in requests:

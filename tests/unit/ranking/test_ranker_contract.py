@@ -13,12 +13,12 @@ import pytest
 from agent.services import Ranker
 from catalog.dataset import Dataset
 from catalog.loading import load_dataset
+from core.filters import FilterError, Filters
+from core.items import ItemSummary
 from core.settings import Settings
 from ranking.errors import RankingError
 from ranking.hybrid_ranker import MAX_K
 from ranking.request import SOURCES, RankedItem, RankRequest, RankResult
-from retrieval.errors import FilterError
-from retrieval.filters import SearchFilters
 from tests.support.fakes import OverlapRanker
 
 
@@ -51,12 +51,7 @@ def _check_items(ranker: Ranker, result: RankResult, k: int) -> list[RankedItem]
     assert set(result.sources_used) <= set(SOURCES)
     for item in items:
         product = ranker.product(item.item_id)
-        assert (item.title, item.category, item.brand, item.price) == (
-            product.title,
-            product.category or "",
-            product.brand or "",
-            product.price,
-        )
+        assert item.item == ItemSummary.of(product)
         assert item.popularity >= 0 and isinstance(item.tail, bool)
         assert set(item.sources) <= set(SOURCES), item.sources
     return items
@@ -92,12 +87,12 @@ def test_filters_hold_exactly(ranker: Ranker) -> None:
     priced = [p for p in dataset.products if p.price is not None]
     product = priced[len(priced) // 2]
     cases = [
-        (SearchFilters(categories=(product.category,)), lambda p: p.category == product.category),
-        (SearchFilters(brands=(product.brand,)), lambda p: p.brand == product.brand),
-        (SearchFilters(exclude_brands=(product.brand,)), lambda p: p.brand != product.brand),
-        (SearchFilters(exclude_ids=(product.item_id,)), lambda p: p.item_id != product.item_id),
+        (Filters(categories=(product.category,)), lambda p: p.category == product.category),
+        (Filters(brands=(product.brand,)), lambda p: p.brand == product.brand),
+        (Filters(exclude_brands=(product.brand,)), lambda p: p.brand != product.brand),
+        (Filters(exclude_ids=(product.item_id,)), lambda p: p.item_id != product.item_id),
         (
-            SearchFilters(min_price=10.0, max_price=40.0),
+            Filters(min_price=10.0, max_price=40.0),
             lambda p: p.price is not None and 10.0 <= p.price <= 40.0,
         ),
     ]
@@ -111,7 +106,7 @@ def test_filters_hold_exactly(ranker: Ranker) -> None:
 
 def test_a_filter_that_matches_nothing_gives_no_items(ranker: Ranker) -> None:
     highest = max(p.price for p in ranker.dataset.products if p.price is not None)
-    filters = SearchFilters(min_price=highest + 1)
+    filters = Filters(min_price=highest + 1)
     assert ranker.rank(RankRequest(message="anything", filters=filters)).items == []
 
 
@@ -119,16 +114,16 @@ def test_names_match_without_case_and_an_unknown_one_to_include_is_a_filter_erro
     ranker: Ranker,
 ) -> None:
     product = ranker.product(_history(ranker.dataset)[-1])
-    exact = SearchFilters(categories=(product.category,), brands=(product.brand,))
-    shouted = SearchFilters(categories=(product.category.upper(),), brands=(product.brand.upper(),))
+    exact = Filters(categories=(product.category,), brands=(product.brand,))
+    shouted = Filters(categories=(product.category.upper(),), brands=(product.brand.upper(),))
     ids = [[i.item_id for i in ranker.rank(RankRequest(filters=f)).items] for f in (exact, shouted)]
     assert ids[0] and ids[0] == ids[1]
-    unknown = [(SearchFilters(brands=("NoSuchBrand",)), "NoSuchBrand")]
-    unknown += [(SearchFilters(categories=("Nowhere",)), "Nowhere")]
+    unknown = [(Filters(brands=("NoSuchBrand",)), "NoSuchBrand")]
+    unknown += [(Filters(categories=("Nowhere",)), "Nowhere")]
     for filters, name in unknown:
         with pytest.raises(FilterError, match=name):
             ranker.rank(RankRequest(filters=filters))
-    harmless = SearchFilters(exclude_brands=("NoSuchBrand",), exclude_ids=("no-such-item",))
+    harmless = Filters(exclude_brands=("NoSuchBrand",), exclude_ids=("no-such-item",))
     assert len(ranker.rank(RankRequest(filters=harmless, k=5)).items) == 5
 
 

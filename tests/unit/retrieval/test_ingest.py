@@ -51,7 +51,7 @@ def test_ingest_is_incremental_and_idempotent(
     assert retriever.search("stormproof alpine rucksack", k=1)[0].item_id == retitled.item_id
     expensive = retriever.search(repriced.title, k=5, filters={"min_price": 1000})
     assert [r.item_id for r in expensive] == [repriced.item_id]
-    assert [r.price for r in expensive] == [1234.5]
+    assert [r.item.price for r in expensive] == [1234.5]
     priced = retriever.search(unpriced.title, k=40, filters={"min_price": 0})
     assert unpriced.item_id not in {r.item_id for r in priced}
     everything = retriever.search(products[3].title, k=40)

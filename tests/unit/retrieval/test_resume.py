@@ -75,7 +75,7 @@ def test_an_ingest_killed_half_way_still_answers_and_then_resumes(
     for result in results:
         assert products[result.item_id].price is not None
         assert products[result.item_id].price <= 100
-        assert result.title == products[result.item_id].title
+        assert result.item.title == products[result.item_id].title
 
     layout = StoreLayout.for_data(settings, folder)
     report = ingest(dataset, settings, layout, encoder, progress=False)

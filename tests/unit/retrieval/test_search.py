@@ -12,9 +12,11 @@ import pytest
 
 from catalog.dataset import Dataset
 from catalog.models import Product
+from core.filters import FilterError
+from core.items import ItemSummary
 from core.settings import RetrievalSettings, Settings
 from retrieval.encoders import Encoder, product_text
-from retrieval.errors import FilterError, QueryError, StoreError, StoreMismatchError
+from retrieval.errors import QueryError, StoreError, StoreMismatchError
 from retrieval.ingest import ingest
 from retrieval.layout import StoreLayout
 from retrieval.search import Candidate, Retriever
@@ -35,7 +37,7 @@ def test_text_query_fuses_dense_and_sparse(retriever: Retriever) -> None:
     assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
     assert all(r.dense is not None or r.sparse is not None for r in results)
     assert any(r.dense is not None and r.sparse is not None for r in results)
-    assert "hiking backpack" in results[0].title.lower()
+    assert "hiking backpack" in results[0].item.title.lower()
     assert retriever.complete
 
 
@@ -45,12 +47,7 @@ def test_results_carry_the_products_fields(
     products = by_id(small_demo[1])
     for result in retriever.search("cast iron skillet", k=5):
         product = products[result.item_id]
-        assert (result.title, result.category, result.brand, result.price) == (
-            product.title,
-            product.category,
-            product.brand,
-            product.price,
-        )
+        assert result.item == ItemSummary.of(product)
 
 
 def test_a_products_own_vector_finds_it_first(
@@ -66,7 +63,7 @@ def test_a_products_own_vector_finds_it_first(
 
 def test_an_exact_brand_word_is_found_by_bm25(retriever: Retriever) -> None:
     results = retriever.search("Copperleaf", k=5)
-    assert results[0].brand == "Copperleaf"
+    assert results[0].item.brand == "Copperleaf"
     assert results[0].sparse is not None
 
 
@@ -205,4 +202,4 @@ def test_a_narrow_filter_still_fills_the_dense_list(retriever: Retriever, encode
     )
     results = shallow.search(QUERY, k=5, filters={"categories": ["Kitchen"]})
     assert len(results) == 5
-    assert all(r.category == "Kitchen" and r.dense is not None for r in results)
+    assert all(r.item.category == "Kitchen" and r.dense is not None for r in results)
