@@ -22,7 +22,7 @@ from agent.streaming import GroundedStream
 from agent.tools import Toolbox
 from agent.trace import CandidateTrace, Suggestion, TurnTrace, Violation
 from agent.understand import Understander, Understanding, format_price, reduce, short_name
-from agent.vocabulary import stem, tokens
+from agent.vocabulary import request_words, stem, tokens
 from catalog.models import Product
 
 REDUCED_NOTE = (
@@ -74,6 +74,7 @@ class Answerer:
             together=retrieved.together,
             refused=(*plan.constraints.exclude_brands, *plan.constraints.exclude_words),
             anchor_name=self._name(retrieved.anchor),
+            expanded=bool(plan.constraints.kinds),
         )
         suggestions = []
         for item in retrieved.items[: self.config.k]:
@@ -199,8 +200,7 @@ class Answerer:
     ) -> list[Violation]:
         """A sentence that names a suggestion and says a word of the request its listing
         lacks ("The Safco organizer is great for the break room") claims an unmet match."""
-        vocabulary = self.understander.vocabulary
-        said = {stem(w) for w in vocabulary.content_words(f"{message} {plan.constraints.query}")}
+        said = {stem(w) for w in request_words(f"{message} {plan.constraints.query}")}
         said -= {stem(t) for b in plan.constraints.exclude_brands for t in tokens(b)}
         words = {stem(t) for t in tokens(sentence)}
         found = []

@@ -63,6 +63,7 @@ class Evidence:
     together: dict[str, int] = field(default_factory=dict)
     refused: tuple[str, ...] = ()  # brands and names the shopper refused
     anchor_name: str = ""  # how the complement's item is named ("the label maker")
+    expanded: bool = False  # the LLM's kinds joined the query: its similarity is not the words'
 
 
 def matched_constraints(
@@ -93,6 +94,10 @@ def matched_constraints(
     for wanted in constraints.attributes:
         if wanted.lower() == color.lower():
             met.append(f"comes in {color}")
+    if not met and vocabulary is not None:  # a need: the LLM's kind it is, and whose idea
+        named = next((k for k in constraints.kinds if vocabulary.matches(product, k)), "")
+        if named:
+            met.append(f"is a {named}, a kind suggested for your need")
     return met
 
 
@@ -175,6 +180,7 @@ def _why(
         evidence.threshold is not None
         and similarity is not None
         and similarity >= evidence.threshold
+        and not evidence.expanded
     )
     words = shared_words(evidence.request, product, evidence.vocabulary, evidence.refused)
     if words:

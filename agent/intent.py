@@ -41,6 +41,22 @@ class Intent(BaseModel):
     soft_category: str = ""  # the LLM's category guess: a preference, never a filter
 
 
+# The expansion step's reply: concrete product kinds for a need (prompt `expand`).
+EXPAND_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "products": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 30},
+            "minItems": 1,
+            "maxItems": MAX_LIST_ITEMS,
+        }
+    },
+    "required": ["products"],
+    "additionalProperties": False,
+}
+
+
 def intent_schema(vocabulary: Vocabulary, max_ref: int = 10) -> dict[str, Any]:
     """The JSON schema for the LLM's intent, specialised to this catalog."""
     brand = (

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 from langchain_core.language_models import BaseChatModel
@@ -93,10 +93,11 @@ def json_step(
     prompt: str,
     max_tokens: int,
     calls: list[LLMCall],
+    purpose: Literal["intent", "expand"] = "intent",
 ) -> dict[str, Any]:
     """A JSON-schema-constrained reply, parsed and validated."""
     started = time.perf_counter()
-    call = LLMCall(purpose="intent", prompt=prompt, ms=0.0, ok=False)
+    call = LLMCall(purpose=purpose, prompt=prompt, ms=0.0, ok=False)
     calls.append(call)
     try:
         gate.check()

@@ -27,6 +27,12 @@ _RANGE = re.compile(
     r"|\bbetween\s*(\d+(?:\.\d{1,2})?)\s*(?:and|-|to)\s*(\d+(?:\.\d{1,2})?)"
 )
 _ANY_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A number is a price only with one of these near it ("a 1 inch barrel" is no price limit).
+_PRICE_CUE = re.compile(
+    r"\$|\b(?:dollars?|usd|bucks|price[ds]?|budget|cost[s]?|spend|cheap\w*|expensive|afford\w*|"
+    r"under|below|less than|over|above|more than|at most|at least|up to|max(?:imum)?|"
+    r"min(?:imum)?|between|within)\b"
+)
 _NEGATION = re.compile(
     r"\b(?:not|no|except|without|avoid|other than|anything but|but not|exclude|excluding|"
     r"instead of|skip|nothing from|none from|don't|dont|hate|dislike)\b[\w\s'&-]{0,12}$"
@@ -37,8 +43,8 @@ _ORDINALS = {
 }  # fmt: skip
 _REF = re.compile(
     r"#\s?(\d{1,2})\b|\b(?:number|no\.|item|option)\s?(\d{1,2})\b|"
-    r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\b(?:\s+(?:one|item|option|"
-    r"product|suggestion))?"
+    r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|(?<=the )last)\b"
+    r"(?:\s+(?:one|item|option|product|suggestion))?"  # "to last all day" points at nothing
 )
 _SIMILAR = re.compile(r"\b(?:like|similar|alike|same kind|resembl\w*)\b")
 _DETAILS = re.compile(
@@ -69,6 +75,12 @@ _COMPLEMENT = re.compile(
     r"accessor(?:y|ies) for|what else (?:do|would|should|might) i (?:need|want|get)|"
     r"need (?:for|with) (?:it|this|that)|bought (?:with|together)|use (?:it )?with)\b"
 )
+# "something to take my mascara off": the product removes what the message names.
+_REMOVE = re.compile(
+    r"\b(?:take|get|wipe|rub|wash)\b(?:\s+[\w'-]+){0,4}?\s+off\b|\bremov(?:e|es|ing)\b|"
+    r"\bget rid of\b"
+)
+REMOVER = "remover"
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|ok|okay|great|cool)\b[\s!.]*$")
 _STOP_WORDS = (
     "i im i'm me my a an the some any for to of in on with and or but please show find need "
@@ -96,6 +108,7 @@ class Reading:
     clear_brands: bool = False
     clear_prices: bool = False
     numbers: tuple[float, ...] = ()
+    price_cue: bool = False  # the message speaks of a price at all
 
 
 def read_message(message: str, vocabulary: Vocabulary) -> Reading:
@@ -104,10 +117,13 @@ def read_message(message: str, vocabulary: Vocabulary) -> Reading:
     reading = Reading(intent=Intent(action="search", query=""))
     intent = reading.intent
     reading.numbers = tuple(float(n) for n in _ANY_NUMBER.findall(text))
+    reading.price_cue = bool(_PRICE_CUE.search(text))
     _prices(text, reading)
     _brands(message, text, vocabulary, reading)
     reading.complement = bool(_COMPLEMENT.search(text))
     kind = vocabulary.kind_in(_without_names(message, reading))
+    if _REMOVE.search(text) and not vocabulary.typed and REMOVER in vocabulary.kinds:
+        kind = REMOVER  # what it removes stays in the query's words
     if kind:
         reading.product_type = kind
         reading.explicit.add("type")

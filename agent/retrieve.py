@@ -27,7 +27,7 @@ from agent.tools import (
     UserHistoryArgs,
 )
 from agent.trace import TurnTrace
-from agent.vocabulary import Vocabulary, tokens
+from agent.vocabulary import Vocabulary, stem, tokens
 from catalog.dataset import tail_mask
 from catalog.models import Product
 from core.errors import ServiceUnavailable
@@ -132,7 +132,7 @@ class Retriever:
                     if i.item_id not in taken and vocabulary.matches(self.product(i.item_id), head)
                 ]
             items = exact
-        kinds = [k for text in constraints.kinds for k in vocabulary.kinds_of(text)]
+        kinds = list(constraints.kinds)  # whole phrases: "pimples cream" is not any cream
 
         def preference(item: RankedItem) -> tuple[bool, bool, bool]:
             product = self.product(item.item_id)
@@ -183,8 +183,24 @@ class Retriever:
                 continue
             together[product.item_id] = int(entry["shoppers"])
         listed = set(self._also_bought(anchor))
-        # Both signals first (co-purchased and on the catalog's list), then by shoppers.
-        order = sorted(together, key=lambda i: (i not in listed, -together[i]))
+        # Both signals first (co-purchased and on the catalog's list); then items whose title
+        # says a word of the message or of the anchor's kind ("label tape" with a label maker,
+        # "shipping labels" for "shipping parcels": a log's one or two shoppers are weaker
+        # evidence than that); then by shoppers; then the nearest in the category tree.
+        path = category_path(self.product(anchor).category)
+        said = {stem(w) for w in self.vocabulary.content_words(trace.message)}
+        said |= {stem(w) for w in tokens(self.vocabulary.kind_of(self.product(anchor)))}
+
+        def order_key(item_id: str) -> tuple[bool, bool, int, int]:
+            product = self.product(item_id)
+            return (
+                item_id not in listed,
+                not said & {stem(w) for w in tokens(product.title)},
+                -together[item_id],
+                -shared_depth(path, category_path(product.category)),
+            )
+
+        order = sorted(together, key=order_key)
         together = {i: together[i] for i in order}
         trace.bought_together = together
         dataset = self.services.ranker.dataset
@@ -211,6 +227,20 @@ class Retriever:
         if self._counts is None:
             self._counts = self.services.ranker.dataset.item_popularity()
         return self._counts
+
+
+def category_path(category: str) -> list[str]:
+    return [part.strip().lower() for part in category.split(">") if part.strip()]
+
+
+def shared_depth(a: list[str], b: list[str]) -> int:
+    """How many leading parts two category paths share."""
+    depth = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        depth += 1
+    return depth
 
 
 def filters_of(constraints: Constraints) -> FilterArgs:

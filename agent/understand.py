@@ -16,12 +16,12 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import ValidationError
 
-from agent.intent import Intent, intent_schema
+from agent.intent import EXPAND_SCHEMA, Intent, intent_schema
 from agent.llm_steps import LLMGate, LLMStepError, json_step
 from agent.message_rules import Reading, read_message
 from agent.session import Plan, Session, plan_turn
 from agent.trace import TurnTrace
-from agent.understanding import merge_intent
+from agent.understanding import catalog_kinds, merge_intent
 from agent.vocabulary import STOP, Vocabulary, stem, tokens
 from catalog.models import Product
 from serving.prompts import PromptLibrary
@@ -52,7 +52,7 @@ def mend(message: str, vocabulary: Vocabulary) -> tuple[str, dict[str, str]]:
         corrections[word] = better
         return better
 
-    return re.sub(r"[A-Za-z]+", fix, message), corrections
+    return re.sub(r"[A-Za-z]+(?:['’][A-Za-z]+)*", fix, message), corrections  # L'Oreal whole
 
 
 class Understander:
@@ -95,6 +95,17 @@ class Understander:
         if self.config.mode == "guided":
             llm_intent = self.llm_intent(session, mended, trace)
         intent = merge_intent(llm_intent, reading, mended, self.vocabulary)
+        # Words the catalog never uses name a product it does not have ("a laptop for
+        # college" in a beauty shop), whatever kinds an LLM proposes instead (computer mice
+        # there were nail polishes): no expansion, and "we don't carry" below.
+        words = self.vocabulary.content_words(intent.query)
+        unknown = [w for w in words if not self.vocabulary.known(w)]
+        out = bool(words) and len(unknown) == len(words) and not reading.product_type
+        modified = unknown_modifier(mended, reading.product_type, self.vocabulary)
+        if modified:  # "a coffee maker" where the shop has label makers only
+            out, unknown = True, [modified]
+        if llm_intent is not None and not out and self._is_need(intent, reading, first):
+            intent.products = self.expand(mended, trace)
         trace.intent = intent.model_dump()
         trace.expansion = list(intent.products)
         plan = plan_turn(
@@ -105,15 +116,39 @@ class Understander:
             kind_of=self.vocabulary.kind_of,
             known=self.vocabulary.known,
         )
-        words = self.vocabulary.content_words(intent.query)
-        unknown = [w for w in words if not self.vocabulary.known(w)]
-        out = bool(words) and len(unknown) == len(words) and not reading.product_type
-        modified = unknown_modifier(mended, reading.product_type, self.vocabulary)
-        if modified:  # "a coffee maker" where the shop has label makers only
-            out, unknown = True, [modified]
         new_request = plan.kind == "rank" and (intent.action == "search" or first)
-        out = out and new_request and not intent.products
+        out = out and new_request
         return Understanding(plan, intent, reading, mended, corrections, unknown, out, new_request)
+
+    @staticmethod
+    def _is_need(intent: Intent, reading: Reading, first: bool) -> bool:
+        """A new request that names no kind of the catalog ("going on a beach holiday"), for
+        which the intent step gave no product kinds: a need, a problem or an occasion to
+        turn into kinds. (Asked also where the rules read a kind, the 0.5B model's kinds
+        displaced it: "my heels are dry" gave heating pads first.)"""
+        new = first or intent.action == "search"
+        if intent.products or not new or "action" in reading.explicit:
+            return False
+        return not reading.product_type
+
+    def expand(self, message: str, trace: TurnTrace) -> list[str]:
+        """Concrete product kinds for a need (prompt `expand`); none when the LLM fails (the
+        words alone are searched, as in reduced mode)."""
+        messages, key = self.render("expand", message=message)
+        try:
+            value = json_step(
+                self.llm,
+                self.gate,
+                messages,
+                EXPAND_SCHEMA,
+                prompt=key,
+                max_tokens=self.config.expand_max_tokens,
+                calls=trace.llm_calls,
+                purpose="expand",
+            )
+        except LLMStepError:
+            return []
+        return catalog_kinds([str(p) for p in value.get("products", [])], self.vocabulary)
 
     def llm_intent(self, session: Session, message: str, trace: TurnTrace) -> Intent | None:
         if self.llm is None:

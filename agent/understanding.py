@@ -4,13 +4,15 @@ catalog decide.
 - an action cue the rules found ("like #2", "cheaper", "show me more") wins;
 - prices, brands and "#n" the rules found explicitly win; an LLM price that is not a number
   in the message, or a brand the message never names, is dropped (a small model invents
-  them); a message that only sets prices or brands refines the request, never starts anew;
+  them), and so is an LLM price in a message without a price cue ("$", "under", "budget");
+  a message that only sets prices or brands refines the request, never starts anew;
 - the LLM's category is a soft preference (ranked first, never a filter): a wrong guess
   over coded categories must not hide what was asked for; its query, and a "search" (a
   new request) at all, count only when its query shares a word with the message:
   otherwise it is echoing the request in force;
-- its `products` (concrete kinds for a gift, an occasion, a problem) are kept when the
-  message names no product kind of the catalog.
+- its `products` (concrete kinds for a gift, an occasion, a problem) are kept when every
+  word of the kind is a catalog word; a kind the message names still filters ("my heels are
+  dry": items that say "dry"), the LLM's kinds order them ("foot cream" first).
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ def merge_intent(
             merged.action = rules.action
     if "ref" not in explicit and llm.ref is not None and merged.action in ("details", "similar"):
         merged.ref = llm.ref
-    if not explicit & {"min_price", "max_price"}:  # numbers the rules placed are theirs
+    if reading.price_cue and not explicit & {"min_price", "max_price"}:
+        # Numbers the rules placed are theirs; an LLM price needs a price word in the
+        # message ("a 1 inch barrel" is no limit of $1).
         for name in ("min_price", "max_price"):
             value = getattr(llm, name)
             if value is not None and float(value) > 0 and float(value) in reading.numbers:
@@ -67,11 +71,23 @@ def merge_intent(
         merged.query = llm.query.strip()[:120]
     if llm.action == "complement" and "action" not in explicit:
         merged.action = "complement"
-    if llm.products and not reading.product_type and merged.action == "search":
+    if llm.products and merged.action == "search":
         # An indirect need ("a gift for my dad who cooks"): the LLM's concrete kinds are
         # searched beside the shopper's words.
-        merged.products = [p.strip()[:40] for p in llm.products if p.strip()][:3]
+        # A kind with a word the catalog never uses is not in this shop ("lawn mower" in a
+        # beauty shop): it is dropped, so the request still meets the out-of-catalog test.
+        merged.products = catalog_kinds(llm.products, vocabulary)
     return merged
+
+
+def catalog_kinds(products: list[str], vocabulary: Vocabulary) -> list[str]:
+    """The LLM's product kinds whose every word the catalog uses (at most three)."""
+    kept: list[str] = []
+    for kind in products:
+        words = vocabulary.content_words(kind)
+        if words and all(vocabulary.known(w) for w in words) and kind.strip() not in kept:
+            kept.append(kind.strip()[:40])
+    return kept[:3]
 
 
 def _shares_word(a: str, b: str) -> bool:

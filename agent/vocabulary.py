@@ -27,6 +27,10 @@ MAX_KIND_SHARE = 0.25  # ... and at most this share of the catalog (else it is f
 TYPED_SHARE = 0.5  # a catalog with `attributes.type` on this share of products is typed
 TYPO_CUTOFF = 0.88  # difflib ratio for mending a word ("calculater" -> "calculator")
 TYPO_MIN_LENGTH = 5
+# A word the catalog uses once is mended too when a close word is this many times as common:
+# one listing's spelling ("moisturiser") is not how the catalog names the kind ("moisturizer").
+MEND_RARE_FACTOR = 20
+_INFLECTIONS = ("ing", "ed", "er", "ers", "ings")
 # Words that never name a product kind, whatever the titles say: needs, packaging, filler.
 _NOT_KINDS_WORDS = """
     gift gifts present presents something anything thing things stuff item items product
@@ -47,6 +51,15 @@ _STOP_WORDS = """
     start starts work works help keep getting got let lets am
 """
 STOP = frozenset(_STOP_WORDS.split())
+# Words of a request that name no feature of a product ("now", "price", "the first one"): a
+# sentence that says them claims nothing about the product. `request_words` is the one
+# reading of a request for the agent's intro check and the evaluator's explanation audit.
+_REQUEST_FILLER_WORDS = """
+    price prices budget dollars tell first second third fourth fifth last similar instead
+    actually around great if then thank
+"""
+REQUEST_FILLER = STOP | frozenset(_REQUEST_FILLER_WORDS.split())
+_REQUEST_WORD = re.compile(r"[a-z][a-z'\-]+")
 # Words of conversation, not of products: never "mended" to a catalog word ("brand" is not
 # a misspelt "band"), whatever the catalog.
 _CONVERSATION_WORDS = """
@@ -108,6 +121,15 @@ def stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def request_words(text: str) -> set[str]:
+    """The words of a request a product could have (lower case, no filler, prices or refs)."""
+    return {
+        w
+        for w in tokens(text)
+        if len(w) > 2 and w not in REQUEST_FILLER and _REQUEST_WORD.fullmatch(w)
+    }
 
 
 def stems(text: str) -> list[str]:
@@ -350,12 +372,18 @@ class Vocabulary:
     def mend(self, word: str) -> str | None:
         """The catalog word a misspelt word most likely means, or None."""
         low = word.lower()
-        if len(low) < TYPO_MIN_LENGTH or not low.isalpha() or self.known(low):
+        seen = self.words.get(stem(low), 0)
+        if len(low) < TYPO_MIN_LENGTH or not low.isalpha() or seen > 1:
             return None
         if low in STOP or low in CONVERSATION:
             return None
         low = stem(low)
+        if len(low) < TYPO_MIN_LENGTH:  # "rains" is "rain", too short to tell from "train"
+            return None
+        if any(f"{low}{end}" in self.words for end in _INFLECTIONS):
+            return None  # a catalog word's stem ("pamper": "pampering"), no typo
         pool = [w for n in range(len(low) - 2, len(low) + 3) for w in self._by_length.get(n, [])]
+        pool = [w for w in pool if w != low and self.words[w] >= seen * MEND_RARE_FACTOR]
         close = difflib.get_close_matches(low, pool, n=1, cutoff=TYPO_CUTOFF)
         return close[0] if close else None
 

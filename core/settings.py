@@ -444,7 +444,15 @@ class AgentConfig(BaseModel):
         description="how far tail items may pass head items (none: the ranker's "
         "validation-chosen knob)",
     )
-    intent_max_tokens: int = Field(64, ge=1, description="token budget of the intent call")
+    intent_max_tokens: int = Field(
+        96,
+        ge=1,
+        description="token budget of the intent call (a refused brand with three product "
+        "kinds passed 64)",
+    )
+    expand_max_tokens: int = Field(
+        40, ge=1, description="token budget of the expansion call (product kinds for a need)"
+    )
     answer_max_tokens: int = Field(28, ge=1, description="token budget of the answer call")
     tools_max_steps: int = Field(3, ge=1, le=20, description="tool calls per turn (tools mode)")
     prefill_tool_call: bool = Field(

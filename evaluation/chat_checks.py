@@ -59,7 +59,9 @@ def word_pattern(word: str) -> re.Pattern[str]:
     if word.lower().endswith("s") and not word.lower().endswith("ss"):
         stems.add(word.lower()[:-1])
     alternatives = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?:s|es)?(?![\w-])", re.IGNORECASE)
+    # A hyphen joins words ("anti-frizz" is not "frizz"); one before a space or the end is
+    # punctuation ("Ink Cartridge- Black" says "cartridge").
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?:s|es)?(?!\w|-\w)", re.IGNORECASE)
 
 
 def has_word(text: str, words: list[str]) -> bool:

@@ -5,7 +5,8 @@ word with the request; may say shoppers chose it together with X only if X is in
 shopper's history or the item the turn was about and a co-purchase signal ranked the item;
 may say it follows a history item only if that item is in the history. An intro sentence
 that names a suggested product must not attribute request words that product's text lacks
-("The Brother HL-1440 Laser Printer offers a fountain pen").
+("The Brother HL-1440 Laser Printer offers a fountain pen"). A request's words are read by
+`agent.vocabulary.request_words`, the agent's own reading, so "now" or "price" is filler to both.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 
 from agent.agent import ShoppingAgent, TurnResult
+from agent.vocabulary import request_words
 from catalog.models import Product
 from evaluation.chat_checks import has_word
 
@@ -34,22 +36,6 @@ FOLLOWS_CLAIM = re.compile(
 CO_PURCHASE_SIGNALS = ("cf", "knn", "als", "collab", "co_purchase", "copurchase", "complement")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 _LISTING = re.compile(r"^\d+\.\s")
-_STOP_WORDS = """a an the and or but not no of for to in on at by with from into about my me
-    i i'm im
-    you your we our it its is are was be been this that these those some any something
-    anything need want looking look find show give get buy please can could would like
-    one ones more other others also just only very really really good nice new under over
-    than less cheaper price dollars budget up most least much many what which who whom
-    how when where there here do does did have has had so too as if then them they he she
-    his her him their tell see thanks thank hi hello hey ok okay around best great first
-    second third fourth fifth last similar else instead actually then another same kind"""
-STOP = frozenset(_STOP_WORDS.split())
-
-
-def request_words(text: str) -> set[str]:
-    """The content words of a request, lower case, without stop words, prices and refs."""
-    words = re.findall(r"[a-z][a-z'\-]+", text.lower())
-    return {w for w in words if w not in STOP and len(w) > 2}
 
 
 def _product_text(product: Product) -> str:

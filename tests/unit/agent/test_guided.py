@@ -116,6 +116,64 @@ def test_llm_values_the_message_never_said_are_dropped(make_agent) -> None:
     assert result.trace.constraints["brands"] == []
 
 
+def test_an_llm_price_needs_a_price_word_in_the_message(make_agent) -> None:
+    """ "a 2 person tent" says a number, not a price: the LLM's max_price 2 is dropped."""
+    agent = make_agent(
+        [
+            intent(action="search", query="2 person tent", max_price=2),
+            INTRO,
+            intent(action="search", query="2 person tent", max_price=200),
+            INTRO,
+        ]
+    )
+    plain = agent.turn(agent.new_session(), "a 2 person tent")
+    assert plain.trace.intent_llm["max_price"] == 2
+    assert plain.trace.constraints["max_price"] is None and plain.suggestions
+    priced = agent.turn(agent.new_session(), "a 2 person tent, 200 dollars at most")
+    assert priced.trace.constraints["max_price"] == 200
+
+
+def test_llm_kinds_the_catalog_never_names_leave_the_request_out_of_catalog(make_agent) -> None:
+    agent = make_agent(
+        [intent(action="search", query="lawn mower", products=["lawn mower", "garden hose"])]
+    )
+    result = agent.turn(agent.new_session(), "a lawn mower for my garden")
+    assert result.trace.intent_llm["products"] == ["lawn mower", "garden hose"]
+    # "garden hose" is a kind of this shop, but the shopper named a product it lacks.
+    assert [c.purpose for c in result.trace.llm_calls] == ["intent"]
+    assert result.trace.out_of_catalog and not result.suggestions
+    assert "don't carry" in result.answer
+
+
+def test_a_need_without_kinds_is_expanded_into_catalog_kinds(make_agent) -> None:
+    """The intent step took "a long hike next weekend" for chat: the expansion step names
+    kinds; those the catalog never uses are dropped; the rest are searched as llm_texts."""
+    agent = make_agent(
+        [
+            intent(action="chat"),
+            json.dumps({"products": ["hiking boots", "lawn mower", "headlamp"]}),
+            INTRO,
+        ]
+    )
+    result = agent.turn(agent.new_session(), "we are going on a long hike next weekend")
+    assert [c.purpose for c in result.trace.llm_calls] == ["intent", "expand", "answer"]
+    assert result.trace.llm_calls[1].prompt == "expand.v1"
+    assert result.trace.expansion == ["hiking boots", "headlamp"]  # no "lawn mower" here
+    assert agent.services.ranker.requests[-1].llm_texts == ("hiking boots", "headlamp")
+    assert result.suggestions and not result.reduced_mode
+    # The ranker's similarity is to the expanded query, not to the shopper's words: no
+    # "close to what you described"; an item of an LLM kind says whose idea the kind was.
+    explanations = [s.explanation for s in result.suggestions]
+    assert not any("close to what you described" in e for e in explanations)
+    assert any("a kind suggested for your need" in e for e in explanations)
+
+
+def test_a_request_naming_a_kind_is_not_expanded(make_agent) -> None:
+    agent = make_agent([intent(action="search", query="headlamp"), INTRO])
+    result = agent.turn(agent.new_session(), "a headlamp")
+    assert [c.purpose for c in result.trace.llm_calls] == ["intent", "answer"]
+
+
 def test_viewed_items_join_the_history(make_agent, ranker: OverlapRanker) -> None:
     agent = make_agent([intent(action="search", query="sleeping bag"), INTRO])
     session = agent.new_session(history=[ranker.dataset.products[0].item_id])

@@ -17,7 +17,7 @@ from agent.grounding import GroundingChecker
 from agent.services import Services
 from agent.session import Constraints
 from agent.understand import mend
-from agent.vocabulary import Vocabulary
+from agent.vocabulary import Vocabulary, tokens
 from catalog.amazon import load_amazon
 from catalog.dataset import Dataset
 from catalog.generic import load_generic, write_generic
@@ -119,6 +119,25 @@ def test_complements_are_bought_together_not_more_of_the_same(
                for s in result.suggestions)  # fmt: skip
     assert all(s.explanation.startswith("Bought together with the ") or "catalog lists" in
                s.explanation for s in result.suggestions)  # fmt: skip
+
+
+def test_complements_that_say_the_purpose_come_before_a_shopper_count(
+    office: Dataset, vocabulary: Vocabulary
+) -> None:
+    """ "what goes well with my label maker?": co-purchases whose titles say a word of the
+    message or of the anchor's kind come first, whatever one or two shoppers add."""
+    agent, _ = make(office, vocabulary)
+    result = agent.turn(agent.new_session(), "what goes well with my label maker?")
+    together = result.trace.bought_together
+    assert result.trace.plan == "complement" and result.suggestions
+    anchor = next(c.arguments["item_id"] for c in result.trace.tool_calls
+                  if c.name == "bought_together")  # fmt: skip
+    listed = set(office.relations.get("also_bought", {}).get(anchor, ()))
+    logged = [i for i in together if i not in listed]  # after the catalog's own list
+    says = [
+        bool({"label", "labels", "maker"} & set(tokens(agent.product(i).title))) for i in logged
+    ]
+    assert any(says) and says == sorted(says, reverse=True)  # e.g. label pads before wrist rests
 
 
 def test_the_shop_says_what_it_does_not_carry(office: Dataset, vocabulary: Vocabulary) -> None:
