@@ -109,6 +109,7 @@ class Retriever:
                 tail_knob=self.config.tail_knob,
                 anchor=plan.anchor if plan.kind == "similar" else None,
                 llm_texts=texts,
+                kind=(constraints.product_type or "")[:100],
             )
         )
         items = list(toolbox.last_rank.items) if toolbox.last_rank else []

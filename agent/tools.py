@@ -78,6 +78,7 @@ class RankCandidatesArgs(BaseModel):
     llm_texts: list[str] = Field(
         default_factory=list, max_length=10, description="product kinds that would fit the need"
     )
+    kind: str = Field("", max_length=100, description="the product kind the shopper named")
 
 
 class BoughtTogetherArgs(BaseModel):
@@ -204,6 +205,7 @@ class Toolbox:
                 tail_knob=args.tail_knob,
                 k=args.k,
                 llm_texts=tuple(args.llm_texts),
+                kind=args.kind,
             )
             result = self.services.ranker.rank(request)
             self.last_rank = result

@@ -312,6 +312,7 @@ class HybridScorer(Scorer):
         keep: int = KEEP,
         tail_knob: float | None = None,
         proposed: dict[str, list[np.ndarray]] | None = None,
+        named_kind: bool = False,
     ) -> list[Ranked]:
         """Candidates, combiner scores and the re-ranked order for each history.
 
@@ -321,7 +322,7 @@ class HybridScorer(Scorer):
         candidates, provenance, features = self._candidates(
             histories, extra or {}, allowed, proposed
         )
-        scores = self.combiner_for(extra or {}).score(features)
+        scores = self.combiner_for(extra or {}, named_kind).score(features)
         out = []
         for row in range(len(histories)):
             valid = candidates[row] >= 0
@@ -337,9 +338,10 @@ class HybridScorer(Scorer):
             )
         return out
 
-    def combiner_for(self, extra: dict[str, np.ndarray]) -> Combiner:
-        """The message combination for requests with a message, where one was learned."""
-        if self.message_combiner is not None and "message" in extra:
+    def combiner_for(self, extra: dict[str, np.ndarray], named_kind: bool = False) -> Combiner:
+        """The message combination for requests whose message names a catalog kind (what it
+        was learned on), where one was learned; the hand-set one for every other request."""
+        if self.message_combiner is not None and named_kind and "message" in extra:
             return self.message_combiner
         return self.combiner
 

@@ -46,6 +46,7 @@ class RequestRows:
     proposed: dict[str, list[np.ndarray]]  # generator -> [items found outside the rows]
     explanation: IntentExplanation | None
     timings: dict[str, float]
+    named_kind: bool = False  # the message names a catalog kind (`RankRequest.kind`)
 
 
 class HybridRanker:
@@ -93,11 +94,12 @@ class HybridRanker:
             keep=max(request.k, 20),
             tail_knob=knob,
             proposed=rows.proposed,
+            named_kind=rows.named_kind,
         )[0]
         timings["rank_ms"] = _ms(t)
         drivers = self._drivers(history, rows.explanation)
         similarity = extra["message"][0] if "message" in extra else None
-        combiner = self.scorer.combiner_for(extra)
+        combiner = self.scorer.combiner_for(extra, rows.named_kind)
         items = [
             self._ranked_item(ranked, position, drivers, combiner, similarity)
             for position in range(request.k)
@@ -166,7 +168,10 @@ class HybridRanker:
                 llm_vectors = self.retriever.encoder.encode(texts)
                 extra["llm"] = (vectors @ llm_vectors.T).max(axis=1)[None, :]
             timings["llm_candidates_ms"] = _ms(t)
-        return RequestRows(history, allowed, knob, extra, proposed, explanation, timings)
+        named_kind = bool(request.kind.strip() and request.message.strip())
+        return RequestRows(
+            history, allowed, knob, extra, proposed, explanation, timings, named_kind
+        )
 
     # ------------------------------------------------------------------ helpers
     def _item(self, item_id: str) -> int:

@@ -66,6 +66,7 @@ def message_requests(
             history=tuple(ids[int(i)] for i in sequence[:-1]),
             events=tuple(EVENTS[int(c)] for c in codes[:-1]),
             message=messages[ids[target]],
+            kind=messages[ids[target]],
             k=K,
         )
         out.append((request, target))

@@ -29,6 +29,10 @@ class RankRequest:
     tail_knob: float | None = None
     k: int = 10
     llm_texts: tuple[str, ...] = ()  # LLM-written descriptions of products that would fit
+    # The catalog kind the message names, as the agent read it ('' = none named). Only such
+    # requests are ranked by the message combiner, which was learned on requests that name
+    # their target's kind (ranking/message_combiner.py); other messages keep the hand-set one.
+    kind: str = ""
     exclude_seen: bool = True  # drop items already in the history
 
 

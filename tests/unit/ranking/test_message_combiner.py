@@ -75,7 +75,7 @@ def test_validation_requests_name_their_targets_kind_and_hide_it(
         assert len(request.events) == len(request.history)
 
 
-def test_only_requests_with_a_message_are_scored_by_the_message_weights(
+def test_only_messages_that_name_a_kind_are_scored_by_the_message_weights(
     hybrid_ranker: HybridRanker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ranker = hybrid_ranker
@@ -84,8 +84,14 @@ def test_only_requests_with_a_message_are_scored_by_the_message_weights(
     reversed_.weights = -reversed_.weights  # unlike any history combination
     monkeypatch.setattr(ranker.scorer, "message_combiner", reversed_)
     history = tuple(dataset.item_ids[int(i)] for i in max(dataset.sequences(), key=len)[:5])
-    for message, combiner in (("a tent", reversed_), ("", ranker.scorer.combiner)):
-        request = RankRequest(history=history, message=message, k=5)
+    # The weights were learned on messages naming their target's kind: a message the agent
+    # read no kind in (an indirect need) and a request without words keep the hand-set ones.
+    for message, kind, combiner in (
+        ("a tent", "tent", reversed_),
+        ("a gift for my dad who loves the outdoors", "", ranker.scorer.combiner),
+        ("", "tent", ranker.scorer.combiner),
+    ):
+        request = RankRequest(history=history, message=message, kind=kind, k=5)
         candidates, features = ranker.scorer.candidate_features(ranker.request_rows(request))
         top = ranker.rank(request).items[0]
         row = features[list(candidates).index(dataset.item_index(top.item_id))]
