@@ -86,17 +86,22 @@ class Retriever:
         constraints = plan.constraints
         depth = self.config.k * self.config.overfetch
         query = constraints.query or constraints.product_type
-        items = self._rank(toolbox, plan, query, depth)
+        # A plain request for a kind is what the ranker's message weights were learned on;
+        # "more like #2" (an anchor) and complements keep the hand-set weights.
+        named = constraints.product_type if plan.kind == "rank" and not plan.anchor else ""
+        items = self._rank(toolbox, plan, query, depth, named)
         kind = constraints.product_type
         if len(items) < self.config.k and kind and query != kind:
             # The query's other words pulled in other kinds ("waterproof hiking" finds
             # boots): ask again with the bare kind, as deep as the ranker goes.
             seen = {i.item_id for i in items}
-            more = self._rank(toolbox, plan, kind, MAX_RANK_DEPTH)
+            more = self._rank(toolbox, plan, kind, MAX_RANK_DEPTH, named)
             items += [i for i in more if i.item_id not in seen]
         return items
 
-    def _rank(self, toolbox: Toolbox, plan: Plan, query: str, k: int) -> list[RankedItem]:
+    def _rank(
+        self, toolbox: Toolbox, plan: Plan, query: str, k: int, named: str = ""
+    ) -> list[RankedItem]:
         constraints = plan.constraints
         texts = list(constraints.kinds)
         if texts:  # an indirect need: the LLM's kinds are what to look for, beside the words
@@ -109,7 +114,7 @@ class Retriever:
                 tail_knob=self.config.tail_knob,
                 anchor=plan.anchor if plan.kind == "similar" else None,
                 llm_texts=texts,
-                kind=(constraints.product_type or "")[:100],
+                kind=named[:100],
             )
         )
         items = list(toolbox.last_rank.items) if toolbox.last_rank else []
