@@ -120,7 +120,10 @@ def test_ensure_model_reassembles_a_damaged_file(
 ) -> None:
     home = tmp_path / "home"
     path = ensure_model("fake", home, progress=None)
-    path.write_bytes(b"x" + WHOLE[1:])  # same size, new bytes, new mtime
+    before = path.stat()
+    path.write_bytes(bytes([WHOLE[0] ^ 0xFF]) + WHOLE[1:])  # same size, a new first byte
+    # A new mtime, as any later write has; set, since a coarse clock may repeat the old one.
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
     assert ensure_model("fake", home, progress=None).read_bytes() == WHOLE
     assert fake_model["n"] == 2
 
@@ -130,7 +133,7 @@ def test_ensure_model_verify_rehashes(tmp_path: Path, fake_model: dict[str, int]
     path = ensure_model("fake", home, progress=None)
     stat = path.stat()
     with path.open("r+b") as f:  # corrupt in place and restore the mtime: the stamp is fooled
-        f.write(b"x")
+        f.write(bytes([WHOLE[0] ^ 0xFF]))  # a new first byte, whatever the random one was
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert ensure_model("fake", home, progress=None) == path and fake_model["n"] == 1
     assert ensure_model("fake", home, verify=True, progress=None).read_bytes() == WHOLE
