@@ -104,7 +104,9 @@ def test_server_stopped_mid_conversation(services: Services, model: Path) -> Non
     finally:
         server.stop()
     assert not first.reduced_mode
-    for message in ("under $150", "show me more"):
+    # (Not "show me more": the demo store has three unshown sleeping bags under $150, and
+    # once they are shown the agent rightly says it found nothing new.)
+    for message in ("under $150", "a tent then"):
         result = agent.turn(session, message)
         assert result.reduced_mode and result.trace.reduced_reason == "down"
         assert result.suggestions
