@@ -168,7 +168,8 @@ class HybridRanker:
                 llm_vectors = self.retriever.encoder.encode(texts)
                 extra["llm"] = (vectors @ llm_vectors.T).max(axis=1)[None, :]
             timings["llm_candidates_ms"] = _ms(t)
-        named_kind = bool(request.kind.strip() and request.message.strip())
+        # Whether a message is there too is `combiner_for`'s check ("message" in extra).
+        named_kind = bool(request.kind.strip())
         return RequestRows(
             history, allowed, knob, extra, proposed, explanation, timings, named_kind
         )
