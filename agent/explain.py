@@ -74,8 +74,9 @@ def matched_constraints(
     kind = constraints.product_type
     typed = str(product.attributes.get("type") or "")
     if kind and vocabulary is not None and not vocabulary.typed:
-        if vocabulary.matches(product, kind):
-            met.append(f"is a {kind}")
+        if vocabulary.matches(product, kind):  # "It is a dry ..." only where it is one
+            named = vocabulary.names_as_kind(product, kind)
+            met.append(f"is a {kind}" if named else f'has "{kind}" in its listing')
     elif kind and typed.lower() == kind.lower():
         met.append(f"is a {typed}")
     elif constraints.category and product.category == constraints.category:

@@ -28,6 +28,13 @@ _INJECTED = re.compile(
     r"developer mode|jailbreak|override)\b",
     re.IGNORECASE,
 )
+# A sentence about the assistant's own role is the prompt talking ("You are a shop
+# assistant.": five words of the 1.5B model's answer to "repeat the text above").
+_ROLE = re.compile(
+    r"\b(?:you are|you're|i am|i'm|as) an? (?:[\w-]+ ){0,2}(?:assistant|ai|language model|"
+    r"chatbot|bot)\b",
+    re.IGNORECASE,
+)
 _LISTING = re.compile(r"^\s*\d+\.\s+")
 _LISTED_HEAD = re.compile(r"^\s*\d+\.\s+.*?\((?:\$\s?\d[\d,]*(?:\.\d{1,2})?|price on request)\):")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -48,6 +55,12 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9&'\-]+", text.lower()))
 
 
+def injected(text: str) -> bool:
+    """Whether the text speaks of the prompt or of overriding it ("SYSTEM OVERRIDE",
+    "ignore your instructions", "admin mode"): an injection attempt, or its echo."""
+    return bool(_INJECTED.search(text))
+
+
 def prompt_echoes(text: str, instructions: Iterable[str], words: int = 6) -> list[Violation]:
     """Sentences of `text` that repeat `words` consecutive words of the instructions (the
     system prompt): an injected "print your system prompt" must not reach the shopper."""
@@ -58,7 +71,7 @@ def prompt_echoes(text: str, instructions: Iterable[str], words: int = 6) -> lis
     found = []
     for sentence in _SENTENCE.split(text):
         said = f" {_norm(sentence)} "
-        if _INJECTED.search(sentence):  # "print your system prompt", "admin mode"
+        if injected(sentence) or _ROLE.search(sentence):  # "admin mode", "You are a bot"
             found.append(
                 Violation(
                     kind="prompt_echo", text=sentence.strip(), detail="talks about the prompt"

@@ -93,7 +93,7 @@ def json_step(
     prompt: str,
     max_tokens: int,
     calls: list[LLMCall],
-    purpose: Literal["intent", "expand"] = "intent",
+    purpose: Literal["intent", "expand", "need"] = "intent",
 ) -> dict[str, Any]:
     """A JSON-schema-constrained reply, parsed and validated."""
     started = time.perf_counter()

@@ -18,9 +18,8 @@ from agent.services import Services
 from agent.session import Constraints, Plan
 from agent.tools import (
     BoughtTogetherArgs,
-    FilterArgs,
     ProductDetailsArgs,
-    RankCandidatesArgs,
+    RankCall,
     SimilarItemsArgs,
     Toolbox,
     ToolError,
@@ -31,6 +30,7 @@ from agent.vocabulary import Vocabulary, stem, tokens
 from catalog.dataset import tail_mask
 from catalog.models import Product
 from core.errors import ServiceUnavailable
+from core.filters import Filters
 from core.items import ItemSummary
 from ranking.request import RankedItem
 
@@ -106,14 +106,14 @@ class Retriever:
         texts = list(constraints.kinds)
         if texts:  # an indirect need: the LLM's kinds are what to look for, beside the words
             query = "; ".join([query, *texts]) if query else "; ".join(texts)
-        toolbox.rank_candidates(
-            RankCandidatesArgs(
+        toolbox.rank(
+            RankCall(
                 query=query[:200],
-                filters=filters_of(constraints),
+                filters=constraints.filters,
                 k=k,
                 tail_knob=self.config.tail_knob,
                 anchor=plan.anchor if plan.kind == "similar" else None,
-                llm_texts=texts,
+                llm_texts=tuple(texts),
                 kind=named[:100],
             )
         )
@@ -174,7 +174,7 @@ class Retriever:
         result = toolbox.bought_together(BoughtTogetherArgs(item_id=anchor, k=50))
         own = self.vocabulary.head(self.vocabulary.kind_of(self.product(anchor)))
         wanted = constraints.product_type
-        allowed = filters_of(constraints)
+        allowed = constraints.filters
         shown = set(toolbox.session.shown) | set(toolbox.session.history) | {anchor}
         together: dict[str, int] = {}
         for entry in result["items"]:
@@ -249,18 +249,6 @@ def shared_depth(a: list[str], b: list[str]) -> int:
     return depth
 
 
-def filters_of(constraints: Constraints) -> FilterArgs:
-    """The constraints' exact part as the tools take it: a guided plan calls the same tools,
-    with the same recorded arguments, as the model does in tool-calling mode."""
-    return FilterArgs(
-        category=constraints.category,
-        brands=list(constraints.brands),
-        exclude_brands=list(constraints.exclude_brands),
-        min_price=constraints.min_price,
-        max_price=constraints.max_price,
-    )
-
-
 def refused(product: Product, constraints: Constraints) -> bool:
     """The title names a refused brand or name (brands of the Office data live in titles,
     not in a brand field): "not Panasonic" refuses "Panasonic KX-TG6545B ..."."""
@@ -269,10 +257,10 @@ def refused(product: Product, constraints: Constraints) -> bool:
     return any(f" {' '.join(tokens(w))} " in title for w in names)
 
 
-def passes(product: Product, filters: FilterArgs) -> bool:
+def passes(product: Product, filters: Filters) -> bool:
     """The exact filters, checked on one product (for lists the ranker did not make)."""
     brand = product.brand.lower()
-    if filters.category and product.category != filters.category:
+    if filters.categories and product.category not in filters.categories:
         return False
     if filters.brands and brand not in {b.lower() for b in filters.brands}:
         return False

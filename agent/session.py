@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from agent.intent import Intent
 from agent.message_rules import Reading
 from catalog.models import Product
+from core.filters import Filters
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,17 @@ class Constraints:
     # Soft preferences: ranked first, never filtered on (the shopper did not say them).
     kinds: tuple[str, ...] = ()  # concrete kinds the LLM named for an indirect need
     soft_category: str = ""  # the LLM's category guess
+
+    @cached_property
+    def filters(self) -> Filters:
+        """The exact part as the one filter type, built once and handed on to the ranker."""
+        return Filters.checked(
+            categories=(self.category,) if self.category else (),
+            brands=self.brands,
+            exclude_brands=self.exclude_brands,
+            min_price=self.min_price,
+            max_price=self.max_price,
+        )
 
     @property
     def limits(self) -> tuple[float, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from agent.services import Services
 from agent.session import Session
 from agent.trace import ToolCall, TurnTrace
 from core.errors import LongtailError
-from core.filters import Filters
+from core.filters import FilterError, Filters
 from core.items import ItemSummary
 from ranking.request import RankRequest, RankResult
 
@@ -30,7 +31,9 @@ class ToolError(LongtailError):
 
 
 class FilterArgs(BaseModel):
-    """The filters as the model writes them in a tool call (one category, a few brands)."""
+    """The filters in the shape the model writes them in a tool call (one category, a few
+    brands). Only the edges use it: the model's call becomes `Filters` (`exact`), and every
+    call's trace record, guided or the model's, is written back in this shape (`of`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -40,7 +43,7 @@ class FilterArgs(BaseModel):
     min_price: float | None = Field(None, ge=0)
     max_price: float | None = Field(None, ge=0)
 
-    def exact(self, exclude_ids: list[str] | tuple[str, ...] = ()) -> Filters:
+    def exact(self) -> Filters:
         """The one filter type the search and the ranker apply (a bad value: FilterError)."""
         return Filters.checked(
             categories=(self.category,) if self.category else (),
@@ -48,7 +51,20 @@ class FilterArgs(BaseModel):
             exclude_brands=tuple(self.exclude_brands),
             min_price=self.min_price,
             max_price=self.max_price,
-            exclude_ids=tuple(exclude_ids),
+        )
+
+    @classmethod
+    def of(cls, filters: Filters) -> FilterArgs:
+        """The record of `filters` (the items already shown, excluded by the toolbox, are no
+        argument); a tool call names one category at most."""
+        if len(filters.categories) > 1:
+            raise FilterError(f"a tool call names one category, got {list(filters.categories)}")
+        return cls(
+            category=filters.categories[0] if filters.categories else "",
+            brands=list(filters.brands),
+            exclude_brands=list(filters.exclude_brands),
+            min_price=filters.min_price,
+            max_price=filters.max_price,
         )
 
 
@@ -79,6 +95,44 @@ class RankCandidatesArgs(BaseModel):
         default_factory=list, max_length=10, description="product kinds that would fit the need"
     )
     kind: str = Field("", max_length=100, description="the product kind the shopper named")
+
+    def call(self) -> RankCall:
+        """The model's call as the toolbox runs it: its filters parsed into `Filters`."""
+        return RankCall(
+            query=self.query,
+            filters=self.filters.exact(),
+            k=self.k,
+            tail_knob=self.tail_knob,
+            anchor=self.anchor,
+            llm_texts=tuple(self.llm_texts),
+            kind=self.kind,
+        )
+
+
+@dataclass(frozen=True)
+class RankCall:
+    """rank_candidates with the one filter type: guided mode hands the session's `Filters`
+    on as they are; the model's `RankCandidatesArgs` becomes one at the edge."""
+
+    query: str
+    filters: Filters
+    k: int
+    tail_knob: float | None = None
+    anchor: str | None = None
+    llm_texts: tuple[str, ...] = ()
+    kind: str = ""
+
+    def arguments(self) -> RankCandidatesArgs:
+        """The trace's record, in the shape (and within the limits) of the model's call."""
+        return RankCandidatesArgs(
+            query=self.query,
+            filters=FilterArgs.of(self.filters),
+            k=self.k,
+            tail_knob=self.tail_knob,
+            anchor=self.anchor,
+            llm_texts=list(self.llm_texts),
+            kind=self.kind,
+        )
 
 
 class BoughtTogetherArgs(BaseModel):
@@ -186,35 +240,38 @@ class Toolbox:
 
     def rank_candidates(self, args: RankCandidatesArgs) -> dict[str, Any]:
         """The hybrid ranker over retrieval, intent and CF candidates, with the tail knob."""
+        return self._record("rank_candidates", args, lambda: self._rank(args.call()))
 
-        def run() -> dict[str, Any]:
-            history = [i for i in self.session.history if self.dataset.has_item(i)]
-            events = [
-                e
-                for i, e in zip(self.session.history, self.session.events, strict=True)
-                if self.dataset.has_item(i)
-            ]
-            if args.anchor:
-                self._product(args.anchor)
-                history, events = [*history, args.anchor], [*events, "view"]
-            request = RankRequest(
-                history=tuple(history),
-                events=tuple(events),
-                message=args.query,
-                filters=args.filters.exact(self.session.shown),
-                tail_knob=args.tail_knob,
-                k=args.k,
-                llm_texts=tuple(args.llm_texts),
-                kind=args.kind,
-            )
-            result = self.services.ranker.rank(request)
-            self.last_rank = result
-            for item in result.items:
-                self.seen_items[item.item_id] = self.services.ranker.product(item.item_id)
-            data = result.as_dict()
-            return data
+    def rank(self, call: RankCall) -> dict[str, Any]:
+        """rank_candidates from guided mode's plan, recorded as the model's call would be."""
+        return self._record("rank_candidates", call.arguments(), lambda: self._rank(call))
 
-        return self._record("rank_candidates", args, run)
+    def _rank(self, call: RankCall) -> dict[str, Any]:
+        history = [i for i in self.session.history if self.dataset.has_item(i)]
+        events = [
+            e
+            for i, e in zip(self.session.history, self.session.events, strict=True)
+            if self.dataset.has_item(i)
+        ]
+        if call.anchor:
+            self._product(call.anchor)
+            history, events = [*history, call.anchor], [*events, "view"]
+        shown = (*call.filters.exclude_ids, *self.session.shown)
+        request = RankRequest(
+            history=tuple(history),
+            events=tuple(events),
+            message=call.query,
+            filters=call.filters.model_copy(update={"exclude_ids": shown}),
+            tail_knob=call.tail_knob,
+            k=call.k,
+            llm_texts=call.llm_texts,
+            kind=call.kind,
+        )
+        result = self.services.ranker.rank(request)
+        self.last_rank = result
+        for item in result.items:
+            self.seen_items[item.item_id] = self.services.ranker.product(item.item_id)
+        return result.as_dict()
 
     def bought_together(self, args: BoughtTogetherArgs) -> dict[str, Any]:
         """Items bought by the same shoppers as this one (co-purchase counts from the log),

@@ -53,7 +53,7 @@ class Suggestion(ItemSummary):
 
 
 class LLMCall(BaseModel):
-    purpose: Literal["intent", "expand", "answer", "tools"]
+    purpose: Literal["intent", "expand", "need", "answer", "tools"]
     prompt: str  # name.vN
     ms: float
     ok: bool

@@ -134,20 +134,25 @@ class Understander:
     def expand(self, message: str, trace: TurnTrace) -> list[str]:
         """Concrete product kinds for a need (prompt `expand`); none when the LLM fails (the
         words alone are searched, as in reduced mode)."""
-        messages, key = self.render("expand", message=message)
         try:
-            value = json_step(
-                self.llm,
-                self.gate,
-                messages,
-                EXPAND_SCHEMA,
-                prompt=key,
-                max_tokens=self.config.expand_max_tokens,
-                calls=trace.llm_calls,
-                purpose="expand",
-            )
+            return self.expansion(message, trace)
         except LLMStepError:
             return []
+
+    def expansion(self, message: str, trace: TurnTrace) -> list[str]:
+        """`expand`, raising LLMStepError when the LLM fails (agent/need_texts.py must not
+        take a stopped server for a need without kinds)."""
+        messages, key = self.render("expand", message=message)
+        value = json_step(
+            self.llm,
+            self.gate,
+            messages,
+            EXPAND_SCHEMA,
+            prompt=key,
+            max_tokens=self.config.expand_max_tokens,
+            calls=trace.llm_calls,
+            purpose="expand",
+        )
         return catalog_kinds([str(p) for p in value.get("products", [])], self.vocabulary)
 
     def llm_intent(self, session: Session, message: str, trace: TurnTrace) -> Intent | None:

@@ -348,6 +348,15 @@ class Vocabulary:
         wanted = set(_stem_phrase(kind).split())
         return [wanted <= _product_stems(p) for p in products]
 
+    def names_as_kind(self, product: Product, kind: str) -> bool:
+        """Whether the product's text uses the kind as what it *is*: its last word ends a
+        segment of the title or a level of the category path ("Dry Skin Lotion" says "dry"
+        but is no "dry"; "Moisture Shampoo, 12 oz" is a shampoo)."""
+        head = self.head(kind)
+        ends = {s[-1] for s in _head_segments(_without_brand(product.title, product.brand)) if s}
+        ends |= {words[-1] for level in product.category.split(">") if (words := stems(level))}
+        return head in ends
+
     def kind_of(self, product: Product) -> str:
         """A product's kind: its type, else the kind the start of its title names."""
         typed = str(product.attributes.get("type") or "")

@@ -14,8 +14,9 @@ from agent.llm_steps import classify
 from agent.services import Services
 from agent.session import Session
 from agent.tool_calling import TOOLS_RESAMPLE_TEMPERATURE
-from agent.tools import RankCandidatesArgs, SearchProductsArgs, Toolbox, ToolError
+from agent.tools import FilterArgs, RankCandidatesArgs, SearchProductsArgs, Toolbox, ToolError
 from agent.trace import TurnTrace
+from core.filters import FilterError, Filters
 from core.settings import AgentConfig
 from tests.support.fakes import OverlapRanker, ScriptedChat
 
@@ -64,6 +65,18 @@ def test_tool_arguments_are_validated(ranker: OverlapRanker) -> None:
     )
     assert "inverted" in bad_range["error"]
     assert toolbox.trace.tool_calls[-1].ok is False
+
+
+def test_tool_filters_change_shape_only_at_the_edges() -> None:
+    """The model's call is parsed into `Filters`; a call's record is written back from them."""
+    called = RankCandidatesArgs(query="tent", filters={"category": "Tents", "max_price": 50})
+    assert called.call().filters == Filters(categories=("Tents",), max_price=50)
+    exact = Filters(
+        categories=("Tents",), brands=("A", "B"), exclude_brands=("C",), min_price=5, max_price=50
+    )
+    assert FilterArgs.of(exact).exact() == exact
+    with pytest.raises(FilterError, match="one category"):
+        FilterArgs.of(Filters(categories=("Tents", "Stoves")))
 
 
 def tool_call(name: str, args: dict, call_id: str = "c1") -> AIMessage:
