@@ -23,5 +23,8 @@ test: lint
 
 # The inner loop: tests/unit, fast and hermetic (no LLM, Chroma server, browser, Redis or
 # PostgreSQL; no long CLI runs). tests/integration holds the suites that start them.
+# Two worker processes (pytest-xdist), a test file per worker at a time, so a module's
+# shared fixture is built once; every unit test is safe in parallel (own home, tmp paths,
+# free ports).
 test-unit:
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest tests/unit -n 2 --dist loadfile

@@ -304,7 +304,15 @@ def _knob_section(result: Evaluation) -> list[str]:
 
 
 def _search_section(result: Evaluation) -> list[str]:
-    from ranking.intent_search import PLAIN, SEARCH_PATIENCE, SEARCH_VALIDATION, SPACE
+    from ranking.intent_search import (
+        PLAIN,
+        SEARCH_BUDGET_EPOCHS,
+        SEARCH_MIN_USERS,
+        SEARCH_PATIENCE,
+        SEARCH_SHARE,
+        SEARCH_VALIDATION,
+        SPACE,
+    )
 
     lines: list[str] = []
     for m in (m for m in result.models if m.search):
@@ -317,16 +325,19 @@ def _search_section(result: Evaluation) -> list[str]:
             "",
             f"## Hyper-parameter search: {m.name} (validation split)",
             "",
-            f"Space: {space}. Budget: a new trial starts while the time spent plus the slowest "
-            f"trial so far fits in {m.params.get('search_budget_s', 0):g} s (the first always "
-            f"runs). Trial 1 is the plain text-initialised SASRec ({_params(PLAIN)}); the "
-            "others are seeded random draws. Each trial trains until "
-            f"{SEARCH_PATIENCE} epochs pass without a gain in validation ndcg@10 on a seeded "
-            f"sample of at most {SEARCH_VALIDATION:,} validation pairs and is judged at its "
-            "best epoch; the best (←) is kept, trained on only if it was still improving.",
+            f"Space: {space}. Trials train on a seeded {SEARCH_SHARE:.0%} of the training "
+            f"users (at least {SEARCH_MIN_USERS:,}). Budget: a new trial starts while the "
+            "training positions processed plus the costliest trial's fit in "
+            f"{SEARCH_BUDGET_EPOCHS:g} epochs over all users (the first always runs; wall-clock "
+            f"ceiling {m.params.get('search_budget_s', 0):g} s). Trial 1 is the plain "
+            f"text-initialised SASRec ({_params(PLAIN)}); the others are seeded random draws. "
+            f"Each trial trains until {SEARCH_PATIENCE} epochs pass without a gain in "
+            f"validation ndcg@10 on a seeded sample of at most {SEARCH_VALIDATION:,} "
+            "validation pairs and is judged at its best epoch; the best (←) is then trained on "
+            "all users with early stopping on validation.",
             "",
-            f"{len(m.search)} trials in {spent:.0f} s; chosen: best epoch "
-            f"{m.params.get('best_epoch')}.",
+            f"{len(m.search)} trials in {spent:.0f} s; the chosen values' best epoch on all "
+            f"users: {m.params.get('best_epoch')}.",
             "",
             _table(
                 ["#", *keys],

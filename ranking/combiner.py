@@ -55,20 +55,36 @@ class Combiner:
         )
         self.learned = np.zeros(len(FEATURES), dtype=bool)
 
-    def fit(self, features: np.ndarray, valid: np.ndarray, target: np.ndarray) -> Combiner:
-        """features (Q, C, F), valid (Q, C) candidate mask, target (Q,) column of the truth."""
+    def fit(
+        self,
+        features: np.ndarray,
+        valid: np.ndarray,
+        target: np.ndarray,
+        only: tuple[str, ...] | None = None,
+    ) -> Combiner:
+        """features (Q, C, F), valid (Q, C) candidate mask, target (Q,) column of the truth.
+
+        With `only`, just those features are learned; every other weight (and its
+        standardisation) stays as it is, so a few requests can set one signal's worth."""
         if len(target) == 0:
             return self
         rows = features[valid]
         mean, scale = rows.mean(axis=0), rows.std(axis=0)
-        self.learned = self.active & (scale > 1e-6)
-        self.mean = np.where(self.learned, mean, 0.0).astype(np.float32)
-        self.scale = np.where(self.learned, scale, 1.0).astype(np.float32)
-        x = torch.from_numpy((features - self.mean) / self.scale)
+        chosen = self.active & (scale > 1e-6)
+        if only is None:
+            self.learned = chosen
+            self.mean = np.where(chosen, mean, 0.0).astype(np.float32)
+            self.scale = np.where(chosen, scale, 1.0).astype(np.float32)
+        else:
+            chosen &= np.array([name in only for name in FEATURES])
+            self.learned = self.learned | chosen
+            self.mean = np.where(chosen, mean, self.mean).astype(np.float32)
+            self.scale = np.where(chosen, scale, self.scale).astype(np.float32)
+        x = torch.from_numpy(((features - self.mean) / self.scale).astype(np.float32))
         mask = torch.from_numpy(valid)
         y = torch.from_numpy(np.asarray(target, dtype=np.int64))
-        fixed = torch.from_numpy(np.where(self.learned, 0.0, self.weights).astype(np.float32))
-        learn = torch.from_numpy(self.learned.astype(np.float32))
+        fixed = torch.from_numpy(np.where(chosen, 0.0, self.weights).astype(np.float32))
+        learn = torch.from_numpy(chosen.astype(np.float32))
         w = torch.zeros(len(FEATURES), requires_grad=True)
         optimizer = torch.optim.LBFGS([w], max_iter=200, line_search_fn="strong_wolfe")
 
@@ -82,8 +98,14 @@ class Combiner:
 
         optimizer.step(closure)
         learned = w.detach().numpy()
-        self.weights = np.where(self.learned, learned, self.weights).astype(np.float32)
+        self.weights = np.where(chosen, learned, self.weights).astype(np.float32)
         return self
+
+    def copy(self) -> Combiner:
+        """An independent combiner with the same weights (to refit part of it)."""
+        twin = Combiner()
+        twin.set_state({k: np.array(v, copy=True) for k, v in self.state().items()})
+        return twin
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Scores of shape features.shape[:-1]."""

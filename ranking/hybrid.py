@@ -112,6 +112,12 @@ class HybridScorer(Scorer):
         # Requests with a chat message are scored by their own combination when one was
         # learned on validation requests with messages (ranking/message_combiner.py).
         self.message_combiner: Combiner | None = None
+        # The tail knob for those requests, chosen on the same validation requests (None:
+        # the ranker's hand-set MESSAGE_TAIL_KNOB).
+        self.message_tail_knob: float | None = None
+        # Requests with LLM-written candidate texts (an indirect need), where their weight
+        # was learned on validation requests with such texts (ranking/message_combiner.py).
+        self.llm_combiner: Combiner | None = None
         self.context = CatalogContext(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
         self.tail = np.zeros(0, dtype=bool)
         self._memo: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
@@ -190,7 +196,7 @@ class HybridScorer(Scorer):
             hits = tail_hits = 0
             for history, (_, target) in zip(histories, validation, strict=True):
                 items, scores = self._memo[history.tobytes()]
-                top = items[self._order(items, scores, knob, 10)[:10]]
+                top = items[self.final_order(items, scores, knob, 10)[:10]]
                 hit = bool((top == target).any())
                 hits += hit
                 tail_hits += hit and bool(self.tail[target])
@@ -327,7 +333,7 @@ class HybridScorer(Scorer):
         for row in range(len(histories)):
             valid = candidates[row] >= 0
             items, row_scores = candidates[row][valid], scores[row][valid]
-            order = self._order(items, row_scores, knob, keep)
+            order = self.final_order(items, row_scores, knob, keep)
             out.append(
                 Ranked(
                     items=items[order],
@@ -340,12 +346,17 @@ class HybridScorer(Scorer):
 
     def combiner_for(self, extra: dict[str, np.ndarray], named_kind: bool = False) -> Combiner:
         """The message combination for requests whose message names a catalog kind (what it
-        was learned on), where one was learned; the hand-set one for every other request."""
+        was learned on), where one was learned; else, for requests with LLM texts, the
+        combination whose LLM weights were learned on such requests; else the hand-set one."""
         if self.message_combiner is not None and named_kind and "message" in extra:
             return self.message_combiner
+        if self.llm_combiner is not None and "llm" in extra and not named_kind:
+            return self.llm_combiner
         return self.combiner
 
-    def _order(self, items: np.ndarray, scores: np.ndarray, knob: float, keep: int) -> np.ndarray:
+    def final_order(
+        self, items: np.ndarray, scores: np.ndarray, knob: float, keep: int
+    ) -> np.ndarray:
         """Positions into `items` in final order: tail re-ranking, then near-duplicates."""
         order = tail_order(scores, self.tail[items], knob)
         vectors = self.item_vectors()
@@ -381,7 +392,7 @@ class HybridScorer(Scorer):
                 self._memo[history.tobytes()] = (candidates[row][valid], scores[row][valid])
         for row, history in enumerate(histories):
             items, scores = self._memo[np.asarray(history).tobytes()]
-            order = self._order(items, scores, self.tail_knob, KEEP)
+            order = self.final_order(items, scores, self.tail_knob, KEEP)
             out[row, items[order]] = np.arange(len(order), 0, -1, dtype=np.float32)
         return out
 
@@ -420,10 +431,18 @@ class HybridScorer(Scorer):
         return scorer
 
     def state(self) -> dict[str, np.ndarray]:
-        message = self.message_combiner
+        extra = {}
+        for prefix, combiner in (
+            ("message_combiner", self.message_combiner),
+            ("llm_combiner", self.llm_combiner),
+        ):
+            if combiner is not None:
+                extra.update({f"{prefix}.{k}": v for k, v in combiner.state().items()})
+        if self.message_tail_knob is not None:
+            extra["message_tail_knob"] = np.array(self.message_tail_knob, dtype=np.float32)
         return {
             **{f"combiner.{k}": v for k, v in self.combiner.state().items()},
-            **({f"message_combiner.{k}": v for k, v in message.state().items()} if message else {}),
+            **extra,
             "popularity": self.context.popularity,
             "category": self.context.category,
             "price": self.context.price,
@@ -431,17 +450,23 @@ class HybridScorer(Scorer):
         }
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        self.combiner.set_state(
-            {k.removeprefix("combiner."): v for k, v in state.items() if k.startswith("combiner.")}
-        )
-        message = {
-            k.removeprefix("message_combiner."): v
-            for k, v in state.items()
-            if k.startswith("message_combiner.")
-        }
-        self.message_combiner = None
-        if message:  # learned by ranking/message_combiner.py; absent in older models
-            self.message_combiner = Combiner()
-            self.message_combiner.set_state(message)
+        self.combiner.set_state(_prefixed(state, "combiner."))
+        # Learned by ranking/message_combiner.py; absent in older models.
+        self.message_combiner = _combiner(_prefixed(state, "message_combiner."))
+        self.llm_combiner = _combiner(_prefixed(state, "llm_combiner."))
+        knob = state.get("message_tail_knob")
+        self.message_tail_knob = None if knob is None else round(float(knob), 4)
         self.context = CatalogContext(state["popularity"], state["category"], state["price"])
         self.tail = state["tail"].astype(bool)
+
+
+def _prefixed(state: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
+
+
+def _combiner(state: dict[str, np.ndarray]) -> Combiner | None:
+    if not state:
+        return None
+    combiner = Combiner()
+    combiner.set_state(state)
+    return combiner

@@ -123,9 +123,11 @@ class HybridRanker:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         history, events = self._history(request)
+        # Whether a message is there too is `combiner_for`'s check ("message" in extra).
+        named_kind = bool(request.kind.strip())
         knob = request.tail_knob
         if knob is None:
-            knob = MESSAGE_TAIL_KNOB if request.message.strip() else self.scorer.tail_knob
+            knob = self._default_knob(request.message, named_kind)
         if not 0.0 <= knob <= 1.0:
             raise RankingError(f"tail_knob must be within [0, 1], got {knob}")
         if not 1 <= request.k <= MAX_K:
@@ -168,13 +170,21 @@ class HybridRanker:
                 llm_vectors = self.retriever.encoder.encode(texts)
                 extra["llm"] = (vectors @ llm_vectors.T).max(axis=1)[None, :]
             timings["llm_candidates_ms"] = _ms(t)
-        # Whether a message is there too is `combiner_for`'s check ("message" in extra).
-        named_kind = bool(request.kind.strip())
         return RequestRows(
             history, allowed, knob, extra, proposed, explanation, timings, named_kind
         )
 
     # ------------------------------------------------------------------ helpers
+    def _default_knob(self, message: str, named_kind: bool) -> float:
+        """The model's knob without a message; with one that names a kind, the knob chosen
+        on validation requests like it (where `longtail train` chose one); else the gentler
+        hand-set MESSAGE_TAIL_KNOB."""
+        if not message.strip():
+            return self.scorer.tail_knob
+        if named_kind and self.scorer.message_tail_knob is not None:
+            return self.scorer.message_tail_knob
+        return MESSAGE_TAIL_KNOB
+
     def _item(self, item_id: str) -> int:
         try:
             return self._index[item_id]

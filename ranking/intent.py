@@ -23,7 +23,10 @@ from catalog.models import EVENTS, Product
 from ranking.intent_network import MESSAGE_KIND, PAD, START_KIND, IntentNetwork
 from ranking.scorer import Scorer, ScorerError, TrainingData
 from ranking.spec import ScorerSpec
+from ranking.tuning import tuning_sample
 
+# What a saved model's params lack if it was trained before these options existed.
+LEGACY = {"block": "prenorm", "input_scale": False, "start_token": True, "mask_history": False}
 # Options an ablation switches on the searched configuration (registry: intent-ablate-*).
 ABLATIONS = {"logq": lambda v: 0.0 if v else 0.5, "category": lambda v: not v}
 
@@ -62,7 +65,6 @@ class TrainingRun:
     best: float = -1.0
     best_epoch: int = 0
     best_state: dict[str, torch.Tensor] | None = None
-    stopped: bool = False
 
 
 def category_codes(products: Sequence[Product]) -> np.ndarray:
@@ -112,6 +114,10 @@ class IntentScorer(Scorer):
         threads: int = 1,
         template: str = "{title}. {description}",
         recency_positions: bool = True,
+        block: str = "sasrec",
+        input_scale: bool = True,
+        start_token: bool = True,
+        mask_history: bool = False,
         progress: bool = True,
     ) -> None:
         self.config = {
@@ -139,6 +145,10 @@ class IntentScorer(Scorer):
             "threads": threads,
             "template": template,
             "recency_positions": recency_positions,
+            "block": block,
+            "input_scale": input_scale,
+            "start_token": start_token,
+            "mask_history": mask_history,
         }
         self.progress = progress
         self.network: IntentNetwork | None = None
@@ -147,6 +157,12 @@ class IntentScorer(Scorer):
 
     def params(self) -> dict[str, Any]:
         return dict(self.config)
+
+    @classmethod
+    def saved_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Models saved before the block and input scale were options had the pre-norm
+        block, no input scale and START (what the defaults were then)."""
+        return {**LEGACY, **params}
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -193,17 +209,11 @@ class IntentScorer(Scorer):
         if cfg["search_budget_s"] > 0 and data.validation:
             from ranking.intent_search import search
 
-            chosen, self.search_trials, run = search(self, inputs, data.validation)
+            chosen, self.search_trials = search(self, inputs, data.validation)
             cfg.update(chosen)
-            if not run.stopped:
-                # Still improving: train on, judged on all validation pairs from here.
-                run.best, run.best_state = -1.0, None
-                remaining = cfg["max_epochs"] - run.epochs
-                self.train_until_stopped(run, inputs, data.validation, remaining, cfg["patience"])
-        else:
-            run = self.start(inputs)
-            remaining = cfg["max_epochs"] - run.epochs
-            self.train_until_stopped(run, inputs, data.validation, remaining, cfg["patience"])
+        run = self.start(inputs)
+        validation = tuning_sample(data.validation, cfg["seed"])
+        self.train_until_stopped(run, inputs, validation, cfg["max_epochs"], cfg["patience"])
         self.finish(run)
         return self
 
@@ -271,7 +281,6 @@ class IntentScorer(Scorer):
                 run.best, run.best_epoch = quality, run.epochs
                 run.best_state = copy.deepcopy(self.network.state_dict())
             if waited >= patience:
-                run.stopped = True
                 break
         return run.best
 
@@ -298,6 +307,8 @@ class IntentScorer(Scorer):
             dropout=cfg["dropout"],
             id_shrinkage=cfg["id_shrinkage"],
             recency_positions=cfg["recency_positions"],
+            block=cfg["block"],
+            input_scale=cfg["input_scale"],
         )
 
     def _epoch(
@@ -324,7 +335,7 @@ class IntentScorer(Scorer):
             chosen = [sequences[i] for i in order[start : start + cfg["batch_size"]]]
             with_message = rng.random(len(chosen)) < message_rate
             items, kinds, targets, message_items = _training_batch(
-                chosen, with_message, cfg["max_len"]
+                chosen, with_message, cfg["max_len"], cfg["start_token"]
             )
             message_vectors = messages[message_items.clamp(min=0)]
             hidden, _ = self.network.encode(items, kinds, message_vectors)
@@ -332,6 +343,9 @@ class IntentScorer(Scorer):
             logits = hidden[valid] @ self.network.item_table().T
             if cfg["logq"]:
                 logits = logits + cfg["logq"] * log_prior
+            if cfg["mask_history"]:
+                seen = _seen_items(items, valid, targets, logits.shape[1])
+                logits = logits.masked_fill(seen, float("-inf"))
             loss = nn.functional.cross_entropy(logits, targets[valid])
             optimizer.zero_grad()
             loss.backward()
@@ -412,6 +426,7 @@ class IntentScorer(Scorer):
         max_len = self.config["max_len"]
         default = self.config["default_event"]
         has_message = messages is not None
+        start_token = self.config["start_token"]
         length = max(min(len(h), max_len) for h in histories) + 1 + int(has_message)
         items = torch.full((len(histories), length), PAD, dtype=torch.long)
         kinds = torch.full((len(histories), length), PAD, dtype=torch.long)
@@ -426,7 +441,8 @@ class IntentScorer(Scorer):
             start = end - len(history)
             items[row, start:end] = torch.from_numpy(history)
             kinds[row, start:end] = torch.from_numpy(codes)
-            kinds[row, start - 1] = START_KIND
+            if start_token or not len(history):  # an empty history still needs a token
+                kinds[row, start - 1] = START_KIND
             if has_message:
                 kinds[row, -1] = MESSAGE_KIND
         message_tensor = (
@@ -456,9 +472,15 @@ class IntentScorer(Scorer):
 
 
 def _training_batch(
-    chosen: list[tuple[np.ndarray, np.ndarray]], with_message: np.ndarray, max_len: int
+    chosen: list[tuple[np.ndarray, np.ndarray]],
+    with_message: np.ndarray,
+    max_len: int,
+    start_token: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Left-padded [START, i_1 … i_{L-1}, MESSAGE?] with next-item targets at every position."""
+    """Left-padded [START?, i_1 … i_{L-1}, MESSAGE?] with next-item targets at every position.
+
+    Without START (SASRec) the first item is input only: nothing is asked to predict it
+    from an empty history, which only the catalog's popularity could answer."""
     rows = []
     for (sequence, codes), message in zip(chosen, with_message, strict=True):
         sequence, codes = sequence[-(max_len + 1) :], codes[-(max_len + 1) :]
@@ -468,9 +490,11 @@ def _training_batch(
             inputs.append(PAD)
             kinds.append(MESSAGE_KIND)
             targets.append(sequence[-1])
-        rows.append(
-            ([PAD, *inputs], [START_KIND, *kinds], targets, sequence[-1] if message else PAD)
-        )
+        if start_token:
+            inputs, kinds = [PAD, *inputs], [START_KIND, *kinds]
+        else:
+            targets = targets[1:]
+        rows.append((inputs, kinds, targets, sequence[-1] if message else PAD))
     length = max(len(r[0]) for r in rows)
     items = torch.full((len(rows), length), PAD, dtype=torch.long)
     kinds = torch.full((len(rows), length), PAD, dtype=torch.long)
@@ -482,6 +506,20 @@ def _training_batch(
         targets[row, length - len(target) :] = torch.tensor(target)
         message_items[row] = int(message_item)
     return items, kinds, targets, message_items
+
+
+def _seen_items(
+    items: torch.Tensor, valid: torch.Tensor, targets: torch.Tensor, n_items: int
+) -> torch.Tensor:
+    """(valid positions, n_items): the items each position has already seen, except its
+    own target. Scoring excludes a history's items, so training need not push them down."""
+    length = items.shape[1]
+    causal = torch.ones(length, length, dtype=torch.bool).tril()
+    history = items.unsqueeze(1).expand(-1, length, -1).masked_fill(~causal, PAD)[valid]
+    keep = (history != PAD) & (history != targets[valid].unsqueeze(1))
+    counts = torch.zeros(len(history), n_items)
+    counts.scatter_add_(1, history.clamp(min=0), keep.float())
+    return counts > 0
 
 
 def _cache_dir():  # -> Path

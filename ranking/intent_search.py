@@ -1,18 +1,17 @@
 """The intent encoder's hyper-parameter search: random configurations, each trained to early
-stopping and judged on validation pairs, within a time budget.
+stopping on a sample of the training users and judged on validation pairs, within a budget.
 
 Settled recipes do not carry across catalogs (a recipe tuned on Office was the weakest
 model on another domain), so each dataset gets its own choice, made on its validation
 split only: the search sees `TrainingData.validation`, never a test target. The first
-configuration tried is `PLAIN`, the text-initialised SASRec of the reference numbers, so the
-search can never end below it on validation; the others are drawn without repetition from
-`SPACE` by the scorer's seed. Every trial trains until early stopping (SEARCH_PATIENCE
-epochs without a gain, at most `search_epochs`) on a seeded sample of the validation pairs,
-and is judged at its best epoch: judged after a fixed 4 epochs, fast learners win (on
-Office, lr 4e-3 had validation ndcg@10 0.070 after 4 epochs, the plain recipe at lr 1e-3
-was near 0.04 and still rising) whatever the others reach later. The best trial's network
-is kept; only if it was still improving when its epochs ran out does it train on, with
-early stopping on all validation pairs, which saves retraining it.
+configuration tried is `PLAIN`, the text-initialised SASRec of the reference numbers; the
+others are drawn without repetition from `SPACE` by the scorer's seed. Every trial trains
+until early stopping (SEARCH_PATIENCE epochs without a gain, at most `search_epochs`) and is
+judged at its best epoch: judged after a fixed 4 epochs, fast learners win (on Office, lr
+4e-3 had validation ndcg@10 0.070 after 4 epochs, the plain recipe at lr 1e-3 was near 0.04
+and still rising) whatever the others reach later. Trials train on a seeded share of the
+users, so that several fit a budget that one full training used up on Office and Beauty;
+the chosen values are then trained on all users, with early stopping on validation.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ranking.intent import IntentScorer, TrainingInputs, TrainingRun
+    from ranking.intent import IntentScorer, TrainingInputs
 
 # What the search may change; values span the usual SASRec settings and this model's extras
 # (id shrinkage, message augmentation, logit adjustment, category vectors).
@@ -38,6 +37,7 @@ SPACE: dict[str, list[Any]] = {
     "message_rate": [0.0, 0.1, 0.2],
     "logq": [0.0, 0.25, 0.5],
     "category": [False, True],
+    "mask_history": [False, True],
 }
 # The plain text-initialised SASRec (ANCHORS.md): item = projected frozen text vector + an
 # ungated zero-initialised id embedding, no message tokens, plain full-softmax cross-entropy.
@@ -52,50 +52,61 @@ PLAIN: dict[str, Any] = {
     "message_rate": 0.0,
     "logq": 0.0,
     "category": False,
+    "mask_history": False,
 }
-# The search's budget as the registered `intent` model runs it: trials start only while the
-# seconds spent plus the slowest trial so far fit it; then the final training, early stopping.
-INTENT_SEARCH = {"search_budget_s": 480.0}
+# The search as the registered `intent` model runs it. Its budget is training work, not
+# seconds, so the same data always gets the same trials whatever the machine's load: trials
+# train on a seeded SEARCH_SHARE of the training users and may together process as many
+# training positions as SEARCH_BUDGET_EPOCHS passes over all users (so it scales with the
+# data); `search_budget_s` is only a ceiling on wall-clock seconds for slow machines.
+INTENT_SEARCH = {"search_budget_s": 3600.0}
+SEARCH_SHARE = 0.1  # share of training users a trial trains on ...
+SEARCH_MIN_USERS = 1000  # ... but at least this many (all users if there are fewer)
+SEARCH_BUDGET_EPOCHS = 12.0  # the search's work, in full-data epochs
 SEARCH_VALIDATION = 5000  # validation pairs a trial is judged on (a seeded sample)
 SEARCH_PATIENCE = 3  # a trial stops after this many epochs without a validation gain
 
 
 def search(
     scorer: IntentScorer, inputs: TrainingInputs, validation: list[tuple[np.ndarray, int]]
-) -> tuple[dict[str, Any], list[dict[str, Any]], TrainingRun]:
-    """(chosen values, one record per trial, the best trial's run to continue).
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(chosen values, one record per trial).
 
-    A trial starts only while the time spent plus the slowest trial so far fits in
-    `search_budget_s` (the first always runs), and at most `search_trials` run."""
+    Each trial trains on the same seeded sample of training users to early stopping and is
+    judged at its best epoch on a seeded sample of validation pairs. A trial starts only
+    while the work done plus the costliest trial so far fits the budget (the first always
+    runs), and while the seconds spent plus the slowest trial fit `search_budget_s`; at most
+    `search_trials` run. The caller trains the chosen values on all users."""
     cfg = scorer.config
     original = {key: cfg[key] for key in SPACE}
     rng = np.random.default_rng(cfg["seed"])
     if len(validation) > SEARCH_VALIDATION:
         picked = np.sort(rng.choice(len(validation), SEARCH_VALIDATION, replace=False))
         validation = [validation[i] for i in picked]
-    budget = float(cfg["search_budget_s"])
+    sample = user_sample(inputs, rng)
+    budget = SEARCH_BUDGET_EPOCHS * positions(inputs.sequences)
+    per_epoch = positions(sample.sequences)
     started = time.perf_counter()
     trials: list[dict[str, Any]] = []
-    slowest = 0.0
-    best_run: TrainingRun | None = None
+    work = costliest = slowest = 0.0
     for params in candidates(PLAIN, rng, cfg["search_trials"]):
         spent = time.perf_counter() - started
-        if trials and spent + slowest > budget:
+        if trials and (work + costliest > budget or spent + slowest > cfg["search_budget_s"]):
             break
         began = time.perf_counter()
         cfg.update(params)
-        run = scorer.start(inputs)
+        run = scorer.start(sample)
         value = scorer.train_until_stopped(
             run,
-            inputs,
+            sample,
             validation,
             min(cfg["search_epochs"], cfg["max_epochs"]),
             patience=SEARCH_PATIENCE,
         )
         seconds = time.perf_counter() - began
         slowest = max(slowest, seconds)
-        if best_run is None or value > best_run.best:
-            best_run = run
+        costliest = max(costliest, run.epochs * per_epoch)
+        work += run.epochs * per_epoch
         trials.append(
             {
                 **params,
@@ -106,9 +117,23 @@ def search(
         )
     cfg.update(original)
     scorer.history_log.clear()
-    assert best_run is not None  # the first trial always runs
     best = max(trials, key=lambda t: t["valid_ndcg@10"])  # the first of equals
-    return {key: best[key] for key in SPACE}, trials, best_run
+    return {key: best[key] for key in SPACE}, trials
+
+
+def positions(sequences: list[tuple[np.ndarray, np.ndarray]]) -> int:
+    """Training positions (next-item targets) in one epoch over `sequences`."""
+    return sum(len(s) for s, _ in sequences)
+
+
+def user_sample(inputs: TrainingInputs, rng: np.random.Generator) -> TrainingInputs:
+    """The inputs restricted to a seeded SEARCH_SHARE of the training users (in order)."""
+    from dataclasses import replace
+
+    users = len(inputs.sequences)
+    size = min(users, max(SEARCH_MIN_USERS, round(SEARCH_SHARE * users)))
+    picked = np.sort(rng.choice(users, size, replace=False))
+    return replace(inputs, sequences=[inputs.sequences[i] for i in picked])
 
 
 def candidates(first: dict[str, Any], rng: np.random.Generator, count: int) -> list[dict[str, Any]]:

@@ -8,7 +8,10 @@ carries a message naming its target's kind in the catalog's words (the caller's
 `messages`; `longtail train` passes evaluation/kinds.py's, what simulated shoppers say),
 is featurised exactly as the ranker serves it, and a second combiner is fitted on all
 features. It is kept only if it beats the hand-set weights on a
-part of the validation requests it was not fitted on. Test targets are never read: the
+part of the validation requests it was not fitted on. The tail knob for these requests is
+chosen on them as well, by the rule the model's own knob is chosen with (the learned
+weights favour the history's popular neighbours, so a hand-set knob exposed fewer tail
+items than the history knob does). Test targets are never read: the
 requests are the served data's validation targets (each user's last interaction, which
 `longtail train` holds out).
 """
@@ -30,6 +33,7 @@ from ranking.request import RankRequest
 
 if TYPE_CHECKING:
     from core.settings import Settings
+    from ranking.hybrid import HybridScorer
     from ranking.hybrid_ranker import HybridRanker
 
 MESSAGE_REQUESTS = 2000  # validation requests featurised (one ranker request each)
@@ -87,6 +91,13 @@ def featurise(
     return out
 
 
+def target_share(featurised: list[Featurised]) -> float:
+    """The share of requests whose target is among their candidates (what any order can hit)."""
+    if not featurised:
+        return 0.0
+    return round(float(np.mean([(f.candidates == f.target).any() for f in featurised])), 4)
+
+
 def fit_message_combiner(
     current: Combiner, featurised: list[Featurised], check_share: float = CHECK_SHARE
 ) -> tuple[Combiner | None, dict[str, Any]]:
@@ -100,15 +111,11 @@ def fit_message_combiner(
     learned = _fit(active, fit_part)
     report: dict[str, Any] = {
         "requests": len(featurised),
-        "target_among_candidates": round(
-            float(np.mean([(f.candidates == f.target).any() for f in featurised])), 4
-        )
-        if featurised
-        else 0.0,
+        "target_among_candidates": target_share(featurised),
         "check_requests": n_check,
         "check_hit@10": {
-            "hand_set": _hit_rate(current, check_part),
-            "learned": _hit_rate(learned, check_part) if learned else None,
+            "hand_set": hit_rate(current, check_part),
+            "learned": hit_rate(learned, check_part) if learned else None,
         },
     }
     hits = report["check_hit@10"]
@@ -138,7 +145,7 @@ def _fit(active: tuple[str, ...], featurised: list[Featurised]) -> Combiner | No
     return Combiner(active).fit(x, valid, targets)
 
 
-def _hit_rate(combiner: Combiner, featurised: list[Featurised]) -> float:
+def hit_rate(combiner: Combiner, featurised: list[Featurised]) -> float:
     if not featurised:
         return 0.0
     hits = 0
@@ -146,6 +153,35 @@ def _hit_rate(combiner: Combiner, featurised: list[Featurised]) -> float:
         top = f.candidates[np.argsort(-combiner.score(f.features), kind="stable")[:K]]
         hits += bool((top == f.target).any())
     return round(hits / len(featurised), 4)
+
+
+def choose_message_knob(
+    scorer: HybridScorer, combiner: Combiner, featurised: list[Featurised]
+) -> tuple[float, list[dict[str, float]]]:
+    """The tail knob for requests that name a kind, by the rule `longtail train` chooses the
+    model's knob with (ranking/hybrid.py): the largest knob whose hit@10 on these validation
+    requests stays within KNOB_RECALL_TOLERANCE of knob 0's; and the sweep."""
+    from ranking.hybrid import KNOB_GRID, KNOB_RECALL_TOLERANCE
+
+    scored = [(f, combiner.score(f.features)) for f in featurised]
+    tail_targets = max(sum(bool(scorer.tail[f.target]) for f in featurised), 1)
+    sweep = []
+    for knob in KNOB_GRID:
+        hits = tail_hits = 0
+        for f, scores in scored:
+            top = f.candidates[scorer.final_order(f.candidates, scores, knob, K)[:K]]
+            hit = bool((top == f.target).any())
+            hits += hit
+            tail_hits += hit and bool(scorer.tail[f.target])
+        sweep.append(
+            {
+                "tail_knob": knob,
+                "hit@10": round(hits / max(len(featurised), 1), 4),
+                "tail_hit@10": round(tail_hits / tail_targets, 4),
+            }
+        )
+    floor = (1.0 - KNOB_RECALL_TOLERANCE) * sweep[0]["hit@10"]
+    return max(p["tail_knob"] for p in sweep if p["hit@10"] >= floor), sweep
 
 
 def learn_message_weights(
@@ -168,6 +204,9 @@ def learn_message_weights(
     scorer.message_combiner = None  # a refit compares against the hand-set weights
     combiner, report = fit_message_combiner(scorer.combiner, featurised)
     scorer.message_combiner = combiner
+    knob, sweep = choose_message_knob(scorer, combiner or scorer.combiner, featurised)
+    scorer.message_tail_knob = knob
+    report["tail_knob"] = {"chosen": knob, "sweep": sweep}
     fingerprint = ranker.dataset.fingerprint()
     scorer.save(artifacts_dir(settings.home, ranker.dataset.name) / "hybrid", fingerprint)
     return report

@@ -102,6 +102,12 @@ class Scorer(ABC):
         """Hyper-parameters, saved with the model and shown in reports."""
         return {}
 
+    @classmethod
+    def saved_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Saved hyper-parameters as this version's constructor takes them (a scorer whose
+        defaults changed maps what older saves left out to what they were trained with)."""
+        return params
+
     def state(self) -> dict[str, np.ndarray]:
         """Learned arrays to save."""
         return {}
@@ -143,7 +149,7 @@ class Scorer(ABC):
                 f"{folder}: trained on data with fingerprint {config['fingerprint']}, but the "
                 f"current catalog has {fingerprint}; retrain with `longtail train`"
             )
-        scorer = cls(**config["params"])
+        scorer = cls(**cls.saved_params(config["params"]))
         scorer.n_items = int(config["n_items"])
         with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
             scorer.set_state({k: arrays[k] for k in arrays.files})

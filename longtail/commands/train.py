@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from longtail.console import print_json, print_table
+from longtail.console import err, print_json, print_table
+
+NO_STORE = "no ingested store"
+LLM_TIMEOUT_S = 120.0  # per LLM call while training (the agent's turns allow 30 s)
 
 if TYPE_CHECKING:
     from catalog.dataset import Dataset
@@ -44,6 +47,19 @@ def train(
             "message (validation requests that name their target's kind; needs ingest)",
         ),
     ] = False,
+    llm_requests: Annotated[
+        int,
+        typer.Option(
+            "--llm-requests",
+            min=0,
+            help="learn the ranker's weight for LLM-written candidates on this many validation "
+            "requests whose needs and kinds the LLM writes (0: it stays hand-set)",
+        ),
+    ] = 0,
+    llm_url: Annotated[
+        str | None,
+        typer.Option("--llm-url", help="with --llm-requests: this server, not the configured LLM"),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Train models on all interactions (each user's last one held out for early stopping).
@@ -64,7 +80,11 @@ def train(
     for name in names:
         registry.get(name)  # unknown names fail before any work
     if message_weights_only:
-        _message_weights(settings, data, json_output)
+        report = _message_weights(settings, data)
+        if "hybrid" in names:
+            report["llm_weights"] = _llm_weights(settings, data, llm_requests, llm_url, kept=True)
+        if json_output:
+            print_json(report)
         return
     dataset = load_dataset(data)
     if with_events:
@@ -72,7 +92,10 @@ def train(
         return
     results = train_models(settings, dataset, names, max_epochs)
     if "hybrid" in names:
-        results["hybrid"]["message_weights"] = _message_weights_if_ingested(settings, data)
+        weights = _message_weights_if_ingested(settings, data)
+        results["hybrid"]["message_weights"] = weights
+        if weights.get("reason") != NO_STORE:
+            results["hybrid"]["llm_weights"] = _llm_weights(settings, data, llm_requests, llm_url)
     summary = {"dataset": dataset.name, "fingerprint": dataset.fingerprint(), "models": results}
     if json_output:
         print_json(summary)
@@ -81,36 +104,89 @@ def train(
         print_table(f"trained on {dataset.name}", ["model", "seconds", "epochs", "saved to"], rows)
 
 
-def _message_weights(settings: Settings, data: Path, json_output: bool) -> None:
+def _message_weights(settings: Settings, data: Path) -> dict[str, Any]:
     from evaluation.kinds import kind_messages
     from ranking.message_combiner import learn_message_weights
 
     report = learn_message_weights(settings, data, kind_messages)
-    if json_output:
-        print_json(report)
-        return
     hits = report["check_hit@10"]
-    print(
+    err.print(
         f"message weights: {report['chosen']} (held-back validation hit@10: hand-set "
-        f"{hits['hand_set']}, learned {hits['learned']}; {report['requests']} requests)"
+        f"{hits['hand_set']}, learned {hits['learned']}; {report['requests']} requests); "
+        f"their tail knob: {report['tail_knob']['chosen']}"
     )
+    return report
 
 
 def _message_weights_if_ingested(settings: Settings, data: Path) -> dict[str, Any]:
     """The message weights' report, or why they stay hand-set (no store to search yet)."""
-    from evaluation.kinds import kind_messages
-    from longtail.console import err
-    from ranking.message_combiner import learn_message_weights
     from retrieval.errors import StoreError
 
     try:
-        return learn_message_weights(settings, data, kind_messages)
+        return _message_weights(settings, data)
     except StoreError as exc:
         err.print(
             f"message weights stay hand-set: {exc}; then run "
             f"`longtail train --data {data} --message-weights-only`"
         )
-        return {"chosen": "hand_set", "reason": "no ingested store"}
+        return {"chosen": "hand_set", "reason": NO_STORE}
+
+
+def _llm_weights(
+    settings: Settings, data: Path, n: int, url: str | None, kept: bool = False
+) -> dict[str, Any]:
+    """The LLM-candidate weights' report: learned on `n` validation requests with LLM texts
+    (ranking/llm_weights.py, agent/need_texts.py), or why they are not (`kept`: the saved
+    model keeps what an earlier run learned; else they are the hand-set ones)."""
+    before = "stay as the saved model has them" if kept else "stay hand-set"
+    if n == 0:
+        reason = f"no --llm-requests: the weights of LLM-written candidates {before}"
+        err.print(reason)
+        return {"chosen": "unchanged" if kept else "hand_set", "reason": reason}
+    from tqdm import tqdm
+
+    from agent.build import agent_chat_model
+    from agent.llm_steps import LLMStepError
+    from agent.need_texts import NeedWriter
+    from agent.vocabulary import Vocabulary
+    from evaluation.kinds import product_kinds
+    from longtail.commands.llm import chosen_llm
+    from ranking.artifacts import artifacts_dir
+    from ranking.hybrid_ranker import HybridRanker
+    from ranking.llm_weights import learn_llm_weights
+    from retrieval.layout import StoreLayout
+    from serving.client import LLMError
+
+    ranker = HybridRanker.open(settings, data)
+    dataset = ranker.dataset
+    folder = StoreLayout.for_data(settings, data).folder
+    vocabulary = Vocabulary.load(folder, dataset.fingerprint())
+    vocabulary = vocabulary or Vocabulary.from_products(dataset.products)
+    try:
+        with chosen_llm(settings, url=url) as config:
+            assert config is not None
+            cache = settings.home / "cache" / "llm_texts" / f"{dataset.name}-{config.model}.json"
+            writer = NeedWriter(agent_chat_model(config, LLM_TIMEOUT_S), vocabulary, cache)
+            report = learn_llm_weights(
+                ranker,
+                product_kinds(dataset.products),
+                lambda kinds: writer(kinds, lambda xs: tqdm(xs, desc="LLM: needs", unit="kind")),
+                n,
+                artifacts_dir(settings.home, dataset.name) / "hybrid",
+            )
+    except (LLMStepError, LLMError) as exc:
+        reason = f"the LLM failed ({exc}): the weights of LLM-written candidates {before}"
+        err.print(reason)
+        return {"chosen": "unchanged" if kept else "hand_set", "reason": reason}
+    report.update(
+        llm=config.model, llm_calls=writer.llm_calls, passed_over=dict(writer.passed_over)
+    )
+    hits = report["check_hit@10"]
+    err.print(
+        f"LLM-candidate weights: {report['chosen']} (held-back validation hit@10: hand-set "
+        f"{hits['hand_set']}, learned {hits['learned']}; {report['requests']} requests)"
+    )
+    return report
 
 
 def _train_version(
