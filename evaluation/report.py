@@ -18,6 +18,7 @@ def metrics_document(result: Evaluation) -> dict[str, Any]:
     return {
         "dataset": result.dataset,
         "protocol": result.protocol,
+        "refit": result.refit,
         "items": result.items,
         "test_queries": result.test_queries,
         "tail_targets": result.tail_targets,
@@ -189,7 +190,14 @@ def render_report(result: Evaluation, plots: dict[str, str]) -> str:
         f"user's history excluded; {result.test_queries:,} test queries ({scope}, seed "
         f"{result.seed}), {result.tail_targets:,} tail targets (tail = the 80% least popular "
         "items by training count). Hyper-parameters were chosen on the validation split only "
-        f"(by {TUNING_METRIC}).",
+        f"(by {TUNING_METRIC}). "
+        + (
+            "Each model, its choices kept (hyper-parameters, the intent encoder's epochs, "
+            "the hybrid's weights and knob), was then refitted on the training part plus the "
+            "validation targets before ranking the test queries (`--refit`, the default)."
+            if result.refit
+            else "Test queries were ranked by the models as tuned, with no refit (`--no-refit`)."
+        ),
         "",
         "## Metrics",
         "",

@@ -2,8 +2,10 @@
 
 Every model goes through the same path: for each candidate of its grid, fit on the
 training part and rank the validation pairs; keep the candidate with the best
-`TUNING_METRIC`; rank the test queries with it (their histories folded in at request
-time, no refit). Lists are full rankings over the catalog minus the query's history.
+`TUNING_METRIC`; refit it, its choices kept, on the training part plus the validation
+targets (`Split.refit`; off with `refit=False`); rank the test queries with it (their
+histories folded in at request time). Lists are full rankings over the catalog minus the
+query's history.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from catalog.dataset import Dataset
 from evaluation.machine_load import LoadMonitor
 from evaluation.split import Split, make_split, sample_users
 from ranking import registry
-from ranking.fitted import fit_once
+from ranking.fitted import fit_once, refit_once
 from ranking.metrics import KS, evaluate, exposure, share_by_decile
+from ranking.scorer import Scorer
 from ranking.spec import ScorerSpec
 from ranking.tuning import Candidate, top_k, tune
 
@@ -69,6 +72,7 @@ class Evaluation:
     group_queries: dict[str, int] = field(default_factory=dict)  # group -> test queries in it
     sweep: list[SweepPoint] = field(default_factory=list)  # the hybrid's tail-knob sweep
     notes: list[str] = field(default_factory=list)  # caveats the report must state
+    refit: bool = True  # models refitted on training + validation targets before test
     knob: dict[str, Any] = field(default_factory=dict)  # the default knob's validation choice
     seconds: float = 0.0  # the whole run, wall clock
     machine: dict[str, float] = field(default_factory=dict)  # CPU seconds, load (LoadMonitor)
@@ -81,21 +85,24 @@ def evaluate_model(
     seed: int,
     groups: dict[str, np.ndarray] | None = None,
     request_signals: dict[bytes, dict[str, np.ndarray]] | None = None,
+    refit: bool = True,
 ) -> ModelResult:
-    """Tune, then rank every test query and compute every metric at every K, overall and
-    within each group of test queries (`groups`: name -> mask, default the cold-start ones).
+    """Tune, refit (unless `refit` is off), then rank every test query and compute every
+    metric at every K, overall and within each group of test queries (`groups`: name ->
+    mask, default the cold-start ones).
 
     `request_signals` hands per-query extra signals (LLM candidates) to scorers that take them.
     """
     started = time.perf_counter()
-    scorer, params, tried = tune(spec, split.training, seed)
+    tuned, params, tried = tune(spec, split.training, seed)
+    scorer = for_test(tuned, split, refit)
     if request_signals is not None and hasattr(scorer, "request_signals"):
         scorer.request_signals = request_signals
     lists = top_k(scorer, [q.history for q in split.test], max(KS), desc=f"{spec.name} test")
     seconds = time.perf_counter() - started
-    search = list(getattr(scorer, "search_trials", []))
-    if hasattr(scorer, "chosen_params"):  # it chose its own hyper-parameters: show them
-        params = {**params, **scorer.chosen_params()}
+    search = list(getattr(tuned, "search_trials", []))
+    if hasattr(tuned, "chosen_params"):  # it chose its own hyper-parameters: show them
+        params = {**params, **tuned.chosen_params()}
     shown = exposure(lists[:, : min(KS)], split.tail.shape[0])
     targets = [q.targets for q in split.test]
     by_group = {}
@@ -116,6 +123,13 @@ def evaluate_model(
         weights=scorer.describe() if hasattr(scorer, "describe") else [],
         search=search,
     )
+
+
+def for_test(scorer: Scorer, split: Split, refit: bool) -> Scorer:
+    """The model that ranks the test queries: `scorer` refitted on `split.refit`, or as is."""
+    if not refit or split.refit is None:
+        return scorer
+    return refit_once(scorer, split.refit)
 
 
 def cold_groups(split: Split) -> dict[str, np.ndarray]:
@@ -140,9 +154,11 @@ def sweep_tail_knob(
     name: str = "hybrid",
     knobs: Sequence[float] = SWEEP_KNOBS,
     request_signals: dict[bytes, dict[str, np.ndarray]] | None = None,
+    refit: bool = True,
 ) -> list[SweepPoint]:
     """The hybrid ranker re-ranked at each knob value (its fitted components are reused)."""
-    scorer = fit_once(registry.get(name), registry.get(name).grid[0], split.training, seed)
+    fitted = fit_once(registry.get(name), registry.get(name).grid[0], split.training, seed)
+    scorer = for_test(fitted, split, refit)
     if request_signals is not None:
         scorer.request_signals = request_signals  # type: ignore[attr-defined]
     chosen = scorer.tail_knob  # type: ignore[attr-defined]
@@ -167,8 +183,12 @@ def run_evaluation(
     seed: int = 7,
     llm_users: int = 0,
     describe: Callable[[Sequence[str]], list[str]] | None = None,
+    refit: bool = True,
 ) -> Evaluation:
     """Split the dataset once and evaluate each named model on it.
+
+    With `refit` (the default) each model, its choices made on validation, is refitted on
+    the training part plus the validation targets before it ranks the test queries.
 
     With `llm_users` > 0 the hybrid models also get LLM-generated candidates for that many
     seeded test users; `describe(history_titles)` is the LLM call (see evaluation.llm_candidates).
@@ -219,11 +239,12 @@ def run_evaluation(
             "LLM-generated candidates were not run (no --llm-users): `hybrid` and "
             "`hybrid-no-llm` rank the same candidates here."
         )
+    result.refit = refit
     result.group_queries = {group: int(mask.sum()) for group, mask in groups.items()}
     for spec in specs:
-        result.models.append(evaluate_model(spec, split, seed, groups, signals))
+        result.models.append(evaluate_model(spec, split, seed, groups, signals, refit))
     if "hybrid" in models:
-        result.sweep = sweep_tail_knob(split, seed, request_signals=signals)
+        result.sweep = sweep_tail_knob(split, seed, request_signals=signals, refit=refit)
         result.knob = knob_choice(split, seed)
     result.seconds = time.perf_counter() - started
     result.machine = monitor.stop()

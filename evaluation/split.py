@@ -46,6 +46,10 @@ class Split:
     # catalog.dataset.tail_mask does; on Amazon Office this gives 3,150 tail test targets
     # of 4,905 (the reverse order gives 3,137, all ties in the tail 3,110).
     tail: np.ndarray
+    # The training part with each validation target folded back in (each test user's
+    # history), no validation pairs: what a model is refit on, its choices made, before
+    # it ranks the test queries (`longtail eval --refit`, the default).
+    refit: TrainingData | None = None
 
     def tail_targets(self) -> int:
         """How many test targets are tail items."""
@@ -62,15 +66,18 @@ def leave_last_out(dataset: Dataset) -> Split:
     events = dataset.event_sequences()
     train_sequences: list[np.ndarray] = []
     train_events: list[np.ndarray] = []
+    refit = Refit([], [])
     validation: list[tuple[np.ndarray, int]] = []
     test: list[EvalQuery] = []
     for user, (sequence, codes) in enumerate(zip(sequences, events, strict=True)):
         if len(sequence) < MIN_LOO_INTERACTIONS:
             train_sequences.append(sequence)
             train_events.append(codes)
+            refit.add(sequence, codes)
             continue
         train_sequences.append(sequence[:-2])
         train_events.append(codes[:-2])
+        refit.add(sequence[:-1], codes[:-1])
         validation.append((sequence[:-2], int(sequence[-2])))
         test.append(EvalQuery(user=user, history=sequence[:-1], targets=sequence[-1:]))
     if not test:
@@ -78,7 +85,7 @@ def leave_last_out(dataset: Dataset) -> Split:
             f"{dataset.name}: no user has {MIN_LOO_INTERACTIONS} or more interactions, "
             "so leave-last-out has nothing to test"
         )
-    return _split("loo", dataset, train_sequences, train_events, validation, test)
+    return _split("loo", dataset, train_sequences, train_events, validation, test, refit)
 
 
 def temporal(dataset: Dataset, cut: float | None = None) -> Split:
@@ -100,6 +107,7 @@ def temporal(dataset: Dataset, cut: float | None = None) -> Split:
     ordered_times = dataset.timestamps[order]
     train_sequences: list[np.ndarray] = []
     train_events: list[np.ndarray] = []
+    refit = Refit([], [])
     validation: list[tuple[np.ndarray, int]] = []
     test: list[EvalQuery] = []
     for user, (sequence, codes) in enumerate(zip(sequences, events, strict=True)):
@@ -107,6 +115,7 @@ def temporal(dataset: Dataset, cut: float | None = None) -> Split:
         before = int(np.searchsorted(times, cut, side="right"))
         history, after = sequence[:before], sequence[before:]
         targets = _new_items(after, history)
+        refit.add(history, codes[:before])
         if before == 0 or len(targets) == 0:
             train_sequences.append(history)
             train_events.append(codes[:before])
@@ -121,7 +130,7 @@ def temporal(dataset: Dataset, cut: float | None = None) -> Split:
         raise SplitError(
             f"{dataset.name}: no user has interactions on both sides of the cut time {cut}"
         )
-    return _split("temporal", dataset, train_sequences, train_events, validation, test)
+    return _split("temporal", dataset, train_sequences, train_events, validation, test, refit)
 
 
 def check_protocol(protocol: str) -> None:
@@ -149,6 +158,7 @@ def _split(
     events: list[np.ndarray],
     validation: list[tuple[np.ndarray, int]],
     test: list[EvalQuery],
+    refit: Refit,
 ) -> Split:
     training = TrainingData(
         products=dataset.products,
@@ -158,8 +168,30 @@ def _split(
         fingerprint=dataset.fingerprint(),
     )
     return Split(
-        protocol=protocol, training=training, test=test, tail=tail_mask(training.item_counts())
+        protocol=protocol,
+        training=training,
+        test=test,
+        tail=tail_mask(training.item_counts()),
+        refit=replace(
+            training,
+            sequences=refit.sequences,
+            events=refit.events,
+            validation=[],
+            validation_signals={},
+        ),
     )
+
+
+@dataclass
+class Refit:
+    """Per user, the sequence a model is refit on (training part + validation target)."""
+
+    sequences: list[np.ndarray]
+    events: list[np.ndarray]
+
+    def add(self, sequence: np.ndarray, codes: np.ndarray) -> None:
+        self.sequences.append(sequence)
+        self.events.append(codes)
 
 
 def sample_users(split: Split, users: int, seed: int) -> Split:

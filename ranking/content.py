@@ -44,6 +44,10 @@ class ContentScorer(Scorer):
         self.n_items = data.n_items
         return self
 
+    def refit(self, data: TrainingData) -> ContentScorer:
+        """Item texts are all it learns, and interactions do not change them."""
+        return self
+
     def _score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         profiles = np.zeros((len(histories), self.item_vectors.shape[1]), dtype=np.float32)
         for row, history in enumerate(histories):

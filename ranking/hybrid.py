@@ -10,6 +10,7 @@ same model at request time, with a chat message, filters and item ids.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from catalog.dataset import tail_mask
 from core.atomic import current
 from ranking.combiner import Combiner
 from ranking.components import SPECS
-from ranking.fitted import fit_once, shared_fit
+from ranking.fitted import fit_once, refit_once, shared_fit
 from ranking.hybrid_features import (
     FEATURES,
     GENERATORS,
@@ -182,6 +183,15 @@ class HybridScorer(Scorer):
         if data.validation:
             self._fit_combiner(data.validation, data.validation_signals)
         return self
+
+    def refit(self, data: TrainingData) -> HybridScorer:
+        """Components refitted on `data`; the combiner, knob and catalog context learned on
+        validation stay. Configurations that share a fitted state (`hybrid` and
+        `hybrid-no-tail-rerank`) share the refitted components and a new memo."""
+        twin = copy.copy(self)
+        twin.components = {name: refit_once(c, data) for name, c in self.components.items()}
+        twin._memo = shared_fit(("hybrid-refit", id(self._memo)), data, dict)
+        return twin
 
     def choose_tail_knob(
         self, validation: list[tuple[np.ndarray, int]]

@@ -234,6 +234,19 @@ class IntentScorer(Scorer):
         chosen[name] = ABLATIONS[name](chosen[name])
         return {**chosen, "search_budget_s": 0.0}
 
+    def refit_params(self) -> dict[str, Any]:
+        """The searched values as they are, trained for the validation-best number of
+        epochs (there is no validation to stop on), with no search or ablation of its own."""
+        epochs = max(int(self.config["best_epoch"]), 1)
+        return {
+            **self.config,
+            "search_budget_s": 0.0,
+            "ablate": "",
+            "max_epochs": epochs,
+            "patience": epochs,
+            "progress": self.progress,
+        }
+
     def chosen_params(self) -> dict[str, Any]:
         """What a report should show: the searched (or ablated) values and the best epoch."""
         from ranking.intent_search import SPACE

@@ -75,6 +75,17 @@ class Scorer(ABC):
             return np.zeros((0, self.n_items), dtype=np.float32)
         return np.asarray(self._score(histories), dtype=np.float32)
 
+    def refit(self, data: TrainingData) -> Scorer:
+        """This model, its choices kept (hyper-parameters, epochs), trained anew on `data`:
+        the training part with the validation targets folded back in, so that requests
+        after the validation period are ranked knowing it. `data` has no validation pairs,
+        so nothing is chosen again. The default refits a model of the same parameters."""
+        return type(self)(**self.refit_params()).fit(data)
+
+    def refit_params(self) -> dict[str, Any]:
+        """The constructor arguments of a refit (the saved parameters, by default)."""
+        return self.params()
+
     def check_items(self, histories: Sequence[np.ndarray]) -> None:
         """A ScorerError naming the first item index outside the catalog."""
         for history in histories:

@@ -39,6 +39,15 @@ def evaluate(
             "a request with the embedded LLM); 0 = no LLM",
         ),
     ] = 0,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit/--no-refit",
+            help="refit each model, its validation choices kept, on the training part plus "
+            "the validation targets before it ranks the test users (--no-refit: score test "
+            "with the models as tuned, as the ANCHORS reference rows do)",
+        ),
+    ] = True,
     json_output: Annotated[
         bool, typer.Option("--json", help="print metrics.json to stdout")
     ] = False,
@@ -70,9 +79,12 @@ def evaluate(
             result = run_evaluation(
                 dataset, names, protocol=protocol, users=users, seed=seed, llm_users=llm_users,
                 describe=lambda titles: describe_fitting_products(llm.config, titles),
+                refit=refit,
             )  # fmt: skip
     else:
-        result = run_evaluation(dataset, names, protocol=protocol, users=users, seed=seed)
+        result = run_evaluation(
+            dataset, names, protocol=protocol, users=users, seed=seed, refit=refit
+        )
     out.mkdir(parents=True, exist_ok=True)
     write_metrics(result, out / "metrics.json")
     plots = write_plots(result, out)

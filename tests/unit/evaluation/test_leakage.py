@@ -13,6 +13,8 @@ from ranking.scorer import Scorer, TrainingData
 from ranking.spec import ScorerSpec
 from tests.unit.ranking.fakes import small_demo
 
+BUILT: list[RecordingScorer] = []  # every recorder made, the refit's included
+
 
 class RecordingScorer(Scorer):
     """Remembers the training data and every history it is asked to score."""
@@ -23,6 +25,10 @@ class RecordingScorer(Scorer):
         self.tag = tag
         self.data: TrainingData | None = None
         self.histories: list[np.ndarray] = []
+        BUILT.append(self)
+
+    def params(self) -> dict[str, int]:
+        return {"tag": self.tag}
 
     def fit(self, data: TrainingData) -> RecordingScorer:
         self.data = data
@@ -34,17 +40,17 @@ class RecordingScorer(Scorer):
         return np.zeros((len(histories), self.n_items))
 
 
-def recorded_run(split: Split) -> list[RecordingScorer]:
-    """Evaluate a two-candidate recorder on the split; returns every scorer it built."""
-    made: list[RecordingScorer] = []
+def recorded_run(split: Split, refit: bool = True) -> list[RecordingScorer]:
+    """Evaluate a two-candidate recorder on the split; returns every scorer it built (the
+    grid's two, then the refit of the kept one)."""
+    BUILT.clear()
 
     def factory(seed: int, **params: int) -> Scorer:
-        made.append(RecordingScorer(**params))
-        return made[-1]
+        return RecordingScorer(**params)
 
     spec = ScorerSpec("recorder", factory, "records its inputs", grid=({"tag": 1}, {"tag": 2}))
-    evaluate_model(spec, split, seed=0)
-    return made
+    evaluate_model(spec, split, seed=0, refit=refit)
+    return list(BUILT)
 
 
 def test_leave_last_out_models_see_only_the_past() -> None:
@@ -52,20 +58,37 @@ def test_leave_last_out_models_see_only_the_past() -> None:
     full = demo.sequences()
     split = leave_last_out(demo)
     made = recorded_run(split)
-    assert len(made) == 2  # one per grid candidate, each fitted once
-    for scorer in made:
+    assert len(made) == 3  # one per grid candidate, each fitted once, and one refit
+    for scorer in made[:2]:
         assert scorer.data is split.training
     training = split.training.sequences
+    assert split.refit is not None and not split.refit.validation
     for query in split.test:
         sequence = full[query.user]
         assert training[query.user].tolist() == sequence[:-2].tolist()
         assert query.targets[0] not in training[query.user]
         assert query.history.tolist() == sequence[:-1].tolist()
+        # the refit sees the validation target, never the test target
+        assert split.refit.sequences[query.user].tolist() == sequence[:-1].tolist()
     validation_histories = [full[q.user][:-2].tolist() for q in split.test]
+    test_histories = [full[q.user][:-1].tolist() for q in split.test]
     assert [h.tolist() for h in made[1].histories] == validation_histories
-    kept = made[0]  # candidates tie on validation, so the first is kept and tested
-    assert [h.tolist() for h in kept.histories] == validation_histories + [
-        full[q.user][:-1].tolist() for q in split.test
+    # candidates tie on validation, so the first is kept, refitted (same tag) and tested
+    assert [h.tolist() for h in made[0].histories] == validation_histories
+    refitted = made[2]
+    assert (refitted.tag, refitted.data) == (made[0].tag, split.refit)
+    assert [h.tolist() for h in refitted.histories] == test_histories
+
+
+def test_without_refit_the_tuned_model_ranks_the_test_queries() -> None:
+    demo = small_demo()
+    full = demo.sequences()
+    split = leave_last_out(demo)
+    made = recorded_run(split, refit=False)
+    assert len(made) == 2
+    assert [h.tolist() for h in made[0].histories] == [
+        *(full[q.user][:-2].tolist() for q in split.test),
+        *(full[q.user][:-1].tolist() for q in split.test),
     ]
 
 
@@ -84,8 +107,10 @@ def test_temporal_models_see_nothing_after_the_cut() -> None:
     cut = float(np.quantile(demo.timestamps, 0.8))
     split = temporal(demo, cut=cut)
     seen_before_cut = _items_until(demo, cut)
+    assert split.refit is not None
     for user, sequence in enumerate(split.training.sequences):
         assert sequence.tolist() == seen_before_cut[user][: len(sequence)]
+        assert split.refit.sequences[user].tolist() == seen_before_cut[user]
     for scorer in recorded_run(split):
         for history in scorer.histories:
             assert any(history.tolist() == s[: len(history)] for s in seen_before_cut)

@@ -85,3 +85,11 @@ def test_hybrid_choices_are_blind_to_test_targets(
         chosen.append((*choices, hybrid.component_params, baselines))
         assert hybrid.knob_validation  # the knob was chosen on validation
     assert chosen[0] == chosen[1]
+
+
+def test_the_refit_data_is_blind_to_test_targets(splits: tuple[Split, Split]) -> None:
+    clean, dirty = (split.refit for split in splits)
+    assert clean is not None and dirty is not None
+    assert [s.tolist() for s in clean.sequences] == [s.tolist() for s in dirty.sequences]
+    assert [e.tolist() for e in clean.events] == [e.tolist() for e in dirty.events]
+    assert not clean.validation and not dirty.validation

@@ -268,3 +268,27 @@ def test_closing_the_pool_ends_its_processes(
     assert processes and all(p.is_alive() for p in processes)
     pool.close()
     assert not any(p.is_alive() for p in processes)
+
+
+def test_a_refit_keeps_what_validation_chose_and_twins_share_the_refitted_components(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from evaluation.split import leave_last_out
+    from ranking.fitted import forget
+    from tests.unit.ranking.fakes import small_demo, use_hashing_encoder
+
+    use_hashing_encoder(monkeypatch)
+    forget()
+    split = leave_last_out(small_demo())
+    quick = {"intent": {"hidden": 32, "max_epochs": 2, "search_budget_s": 0.0}}
+    hybrid = HybridScorer(seed=3, components=quick).fit(split.training)
+    twin = HybridScorer(seed=3, tail_knob=0.0, components=quick).fit(split.training)
+    assert split.refit is not None
+    refitted, refitted_twin = hybrid.refit(split.refit), twin.refit(split.refit)
+    assert (refitted.tail_knob, refitted.combiner) == (hybrid.tail_knob, hybrid.combiner)
+    assert refitted_twin.tail_knob == 0.0
+    for name, component in refitted.components.items():
+        assert refitted_twin.components[name] is component
+        if name != "content":  # item texts do not change with interactions
+            assert component is not hybrid.components[name]
+    assert refitted._memo is refitted_twin._memo and refitted._memo is not hybrid._memo

@@ -150,3 +150,18 @@ def test_an_ablation_switches_one_searched_choice() -> None:
     rest = [k for k in chosen if k not in ("category", "best_epoch")]
     assert [switched[k] for k in rest] == [chosen[k] for k in rest]
     assert searched.search_trials and not ablated.search_trials  # type: ignore[attr-defined]
+
+
+def test_a_refit_trains_the_validation_best_epochs_without_a_search() -> None:
+    data = cycle_data(users=30)
+    tuned = IntentScorer(**FAST, max_epochs=6, patience=2, message_rate=0.0).fit(data)
+    best = tuned.config["best_epoch"]
+    assert 1 <= best <= 6
+    # cycle_data's sequences already end with their validation targets; no validation left
+    refit_data = TrainingData(products=data.products, sequences=data.sequences)
+    refitted = tuned.refit(refit_data)
+    assert len(refitted.history_log) == best
+    assert not refitted.search_trials
+    for key in ("hidden", "lr", "dropout", "max_len", "logq"):
+        assert refitted.config[key] == tuned.config[key]
+    assert tuned.config["best_epoch"] == best  # the tuned model is left as it was

@@ -108,3 +108,17 @@ def test_every_grid_candidate_is_a_valid_configuration(spec: ScorerSpec) -> None
 def test_unknown_model_names_list_the_known_ones() -> None:
     with pytest.raises(registry.UnknownModelError, match=r"known models: .*itemknn"):
         registry.get("nope")
+
+
+def test_refit_learns_from_the_refit_data_and_leaves_the_tuned_model_as_it_was(
+    fitted: Scorer, training: TrainingData
+) -> None:
+    refit_data = leave_last_out(small_demo()).refit
+    assert refit_data is not None
+    before = fitted.score(histories(training))
+    refitted = fitted.refit(refit_data)
+    assert type(refitted) is type(fitted)
+    assert refitted.n_items == fitted.n_items
+    np.testing.assert_array_equal(fitted.score(histories(training)), before)
+    after = refitted.score(histories(training))
+    assert after.shape == before.shape and np.isfinite(after).all()
