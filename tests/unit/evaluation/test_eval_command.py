@@ -29,7 +29,7 @@ def test_eval_writes_metrics_report_and_plots(store: Path, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
     assert printed == json.loads((out / "metrics.json").read_text())
-    assert (printed["dataset"], printed["protocol"]) == (store.name, "loo")
+    assert (printed["dataset"], printed["protocol"], printed["refit"]) == (store.name, "loo", True)
     assert set(printed["models"]) == {"pop", "itemknn"}
     assert {"recall@10", "tail_user_coverage@20", "gini@20", "seconds"} <= set(
         printed["models"]["itemknn"]
@@ -44,11 +44,13 @@ def test_eval_writes_metrics_report_and_plots(store: Path, tmp_path: Path) -> No
 def test_eval_temporal_on_a_user_sample(store: Path, tmp_path: Path) -> None:
     result = longtail(
         "eval", "--data", str(store), "--models", "pop", "--out", str(tmp_path),
-        "--protocol", "temporal", "--users", "20", "--seed", "3", "--json",
+        "--protocol", "temporal", "--users", "20", "--seed", "3", "--no-refit", "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     assert (metrics["protocol"], metrics["users"], metrics["seed"]) == ("temporal", 20, 3)
+    assert metrics["refit"] is False
+    assert "no refit" in (tmp_path / "report.md").read_text()
     assert 0 < metrics["test_queries"] <= 20  # few demo shoppers are active across the cut
 
 
