@@ -39,6 +39,12 @@ def suppress_duplicates(
     """
     if vectors is None or threshold >= 1.0 or len(order) < 2:
         return order
+    # Fast path, the common case: no item among the first `keep` has a near-duplicate
+    # ahead of it, so nothing moves (one small matrix product instead of a loop).
+    head = vectors[order[:keep]]
+    ahead = np.triu(head @ head.T, k=1)  # [i, j]: cosine of j to the earlier i
+    if not (ahead >= threshold).any():
+        return order
     chosen: list[int] = []
     deferred: list[int] = []
     for position, index in enumerate(order):

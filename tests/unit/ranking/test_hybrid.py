@@ -58,6 +58,36 @@ def test_near_duplicates_are_moved_behind_the_first_list() -> None:
 # ----------------------------------------------------------------------- combiner
 
 
+def _suppress_one_by_one(
+    order: np.ndarray, vectors: np.ndarray, keep: int, threshold: float
+) -> list[int]:
+    """The rule itself, item by item: what the fast path must agree with."""
+    chosen: list[int] = []
+    deferred: list[int] = []
+    for position, index in enumerate(order):
+        if len(chosen) >= keep:
+            return chosen + deferred + [int(i) for i in order[position:]]
+        if chosen and float(np.max(vectors[chosen] @ vectors[index])) >= threshold:
+            deferred.append(int(index))
+        else:
+            chosen.append(int(index))
+    return chosen + deferred
+
+
+def test_duplicate_suppression_agrees_with_the_rule_item_by_item() -> None:
+    rng = np.random.default_rng(0)
+    for trial in range(400):
+        n = int(rng.integers(2, 90))
+        vectors = rng.normal(size=(n, 8)).astype(np.float32)
+        if trial % 2:  # plant near-duplicates
+            for a, b in rng.integers(0, n, size=(int(rng.integers(1, 5)), 2)):
+                vectors[a] = vectors[b] + rng.normal(size=8) * 0.01
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        order, keep = rng.permutation(n), int(rng.integers(1, 60))
+        expected = _suppress_one_by_one(order, vectors, keep, 0.97)
+        assert suppress_duplicates(order, vectors, keep, 0.97).tolist() == expected
+
+
 def test_the_combiner_learns_which_feature_finds_the_target() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 12, len(FEATURES))).astype(np.float32)
