@@ -10,7 +10,6 @@ backpack"), so the encoder learns to join "what they did" with "what they just s
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -180,13 +179,14 @@ class IntentScorer(Scorer):
         their own `text_vectors`; message training then needs `message_vectors` from the
         same encoder, and is off without them.
         """
-        # Training multiplies whole batches against the catalog, so it uses every core the
-        # process may run on (train_threads 0; Beauty epoch on the idle 2-core machine:
-        # 59.5 s with one thread, 31.5 s with two). Set it to 1 on a machine busy with other
-        # work: there the thread pool waits on hand-offs (0.25 s vs 1-2 s a batch, measured).
-        # The process's own setting (a server's one thread) is restored afterwards.
+        # Training multiplies whole batches against the catalog, so by default (train_threads
+        # 0) it uses torch's threads at the start of the process: one per core, or
+        # OMP_NUM_THREADS (Beauty epoch on the idle 2-core machine: 59.5 s with one thread,
+        # 31.5 s with two). Use 1 on a machine busy with other work: there the thread pool
+        # waits on hand-offs (0.25 s vs 1-2 s a batch, measured). A process's own setting
+        # (a server's one thread) is restored afterwards.
         before = torch.get_num_threads()
-        torch.set_num_threads(self.config["train_threads"] or len(os.sched_getaffinity(0)))
+        torch.set_num_threads(self.config["train_threads"] or _START_THREADS)
         try:
             return self._fit(data, text_vectors, message_vectors)
         finally:
@@ -551,6 +551,10 @@ def _seen_items(
     counts = torch.zeros(len(history), n_items)
     counts.scatter_add_(1, history.clamp(min=0), keep.float())
     return counts > 0
+
+
+# torch's thread count before anything in the process changed it (serving sets 1).
+_START_THREADS = torch.get_num_threads()
 
 
 def _cache_dir():  # -> Path
