@@ -35,6 +35,7 @@ from ranking.message_combiner import (
     featurise,
     hit_rate,
     target_share,
+    training_batch,
 )
 from ranking.request import RankRequest
 
@@ -164,18 +165,8 @@ def _llm_weights(combiner: Combiner) -> dict[str, float]:
 def _fit(current: Combiner, featurised: list[Featurised]) -> Combiner | None:
     """`current` with only the LLM features learned, on the requests whose target is a
     candidate."""
-    usable = [(f, np.flatnonzero(f.candidates == f.target)) for f in featurised]
-    usable = [(f, hit) for f, hit in usable if len(hit)]
-    if not usable:
-        return None
-    width = max(len(f.candidates) for f, _ in usable)
-    x = np.zeros((len(usable), width, len(FEATURES)), dtype=np.float32)
-    valid = np.zeros((len(usable), width), dtype=bool)
-    for row, (f, _) in enumerate(usable):
-        x[row, : len(f.candidates)] = f.features
-        valid[row, : len(f.candidates)] = True
-    targets = np.array([int(hit[0]) for _, hit in usable])
-    return current.copy().fit(x, valid, targets, only=LLM_FEATURES)
+    batch = training_batch(featurised)
+    return None if batch is None else current.copy().fit(*batch, only=LLM_FEATURES)
 
 
 def learn_llm_weights(

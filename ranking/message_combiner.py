@@ -131,6 +131,15 @@ def fit_message_combiner(
 
 def _fit(active: tuple[str, ...], featurised: list[Featurised]) -> Combiner | None:
     """Listwise logistic regression over the requests whose target is a candidate."""
+    batch = training_batch(featurised)
+    return None if batch is None else Combiner(active).fit(*batch)
+
+
+def training_batch(
+    featurised: list[Featurised],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The requests whose target is a candidate, padded for `Combiner.fit`: features
+    (Q, C, F), candidate mask (Q, C) and the target's column (Q,); None if there are none."""
     usable = [(f, np.flatnonzero(f.candidates == f.target)) for f in featurised]
     usable = [(f, hit) for f, hit in usable if len(hit)]
     if not usable:
@@ -141,8 +150,7 @@ def _fit(active: tuple[str, ...], featurised: list[Featurised]) -> Combiner | No
     for row, (f, _) in enumerate(usable):
         x[row, : len(f.candidates)] = f.features
         valid[row, : len(f.candidates)] = f.candidates >= 0
-    targets = np.array([int(hit[0]) for _, hit in usable])
-    return Combiner(active).fit(x, valid, targets)
+    return x, valid, np.array([int(hit[0]) for _, hit in usable])
 
 
 def hit_rate(combiner: Combiner, featurised: list[Featurised]) -> float:

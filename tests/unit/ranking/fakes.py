@@ -10,6 +10,8 @@ import pytest
 
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo
+from ranking.hybrid_features import FEATURES
+from ranking.message_combiner import Featurised
 from retrieval.encoders import Encoder
 
 SMALL_DEMO = DemoConfig(items=150, users=120)
@@ -43,3 +45,18 @@ def use_hashing_encoder(monkeypatch: pytest.MonkeyPatch) -> HashingEncoder:
     encoder = HashingEncoder()
     monkeypatch.setattr("ranking.content.load_encoder", lambda model: encoder)
     return encoder
+
+
+def requests_found_by(
+    signal: str, n: int = 200, width: int = 15, seed: int = 0
+) -> list[Featurised]:
+    """Featurised requests whose target is the candidate that `signal` scores highest (every
+    other feature noise): what the message and LLM weight fits should learn to follow."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        features = rng.normal(size=(width, len(FEATURES))).astype(np.float32)
+        candidates = rng.choice(1000, size=width, replace=False)
+        target = int(candidates[features[:, FEATURES.index(signal)].argmax()])
+        out.append(Featurised(candidates, features, target))
+    return out

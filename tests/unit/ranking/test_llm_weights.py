@@ -11,28 +11,16 @@ from ranking.hybrid import HybridScorer
 from ranking.hybrid_features import FEATURES
 from ranking.hybrid_ranker import MESSAGE_TAIL_KNOB, HybridRanker
 from ranking.llm_weights import LLM_FEATURES, LLMText, fit_llm_combiner, llm_requests
-from ranking.message_combiner import Featurised
 from ranking.request import RankRequest
+from tests.unit.ranking.fakes import requests_found_by
 
 LLM = [FEATURES.index(n) for n in LLM_FEATURES]
 OTHERS = [i for i in range(len(FEATURES)) if i not in LLM]
 
 
-def _requests(signal: str, n: int = 200, width: int = 15) -> list[Featurised]:
-    """Requests whose target is the candidate that `signal` scores highest (others noise)."""
-    rng = np.random.default_rng(0)
-    out = []
-    for _ in range(n):
-        features = rng.normal(size=(width, len(FEATURES))).astype(np.float32)
-        candidates = rng.choice(1000, size=width, replace=False)
-        target = int(candidates[features[:, FEATURES.index(signal)].argmax()])
-        out.append(Featurised(candidates, features, target))
-    return out
-
-
 def test_only_the_llm_weights_are_learned_and_kept_when_they_win() -> None:
     hand_set = Combiner()
-    combiner, report = fit_llm_combiner(hand_set, _requests("llm_z"))
+    combiner, report = fit_llm_combiner(hand_set, requests_found_by("llm_z"))
     assert report["chosen"] == "learned" and combiner is not None
     hits = report["check_hit@10"]
     assert hits["learned"] > hits["hand_set"] > hits["llm_weight_zero"]
@@ -43,19 +31,19 @@ def test_only_the_llm_weights_are_learned_and_kept_when_they_win() -> None:
 
 
 def test_llm_texts_that_find_nothing_get_little_weight() -> None:
-    combiner, report = fit_llm_combiner(Combiner(), _requests("sparse_z"))
+    combiner, report = fit_llm_combiner(Combiner(), requests_found_by("sparse_z"))
     assert combiner is not None  # dropping the hand-set 1.0 on noise is a gain
     assert abs(report["weights"]["llm_z"]) < 0.3
 
 
 def test_too_few_held_back_requests_decide_nothing() -> None:
-    combiner, report = fit_llm_combiner(Combiner(), _requests("llm_z", n=26))
+    combiner, report = fit_llm_combiner(Combiner(), requests_found_by("llm_z", n=26))
     assert combiner is None and report["chosen"] == "hand_set"
     assert report["check_requests"] == 6 and "fewer than" in report["reason"]
 
 
 def test_the_hand_set_weights_stay_when_learning_does_not_beat_them() -> None:
-    requests = _requests("llm_z")
+    requests = requests_found_by("llm_z")
     for r in requests:  # only llm_z varies: the hand-set order is already perfect
         kept = r.features[:, FEATURES.index("llm_z")].copy()
         r.features[:] = 0.0

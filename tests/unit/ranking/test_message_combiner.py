@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from catalog.loading import load_dataset
@@ -13,28 +12,13 @@ from evaluation.kinds import kind_messages, message_for, product_kinds
 from ranking.combiner import Combiner
 from ranking.hybrid_features import FEATURES
 from ranking.hybrid_ranker import HybridRanker
-from ranking.message_combiner import (
-    Featurised,
-    fit_message_combiner,
-    message_requests,
-)
+from ranking.message_combiner import fit_message_combiner, message_requests
 from ranking.request import RankRequest
-
-
-def _requests(signal: str, n: int = 200, width: int = 15, seed: int = 0) -> list[Featurised]:
-    """Requests whose target is the candidate that `signal` scores highest (others noise)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        features = rng.normal(size=(width, len(FEATURES))).astype(np.float32)
-        candidates = rng.choice(1000, size=width, replace=False)
-        target = int(candidates[features[:, FEATURES.index(signal)].argmax()])
-        out.append(Featurised(candidates, features, target))
-    return out
+from tests.unit.ranking.fakes import requests_found_by
 
 
 def test_learned_weights_are_kept_when_they_beat_the_hand_set_ones() -> None:
-    combiner, report = fit_message_combiner(Combiner(), _requests("sparse_z"))
+    combiner, report = fit_message_combiner(Combiner(), requests_found_by("sparse_z"))
     assert report["chosen"] == "learned" and combiner is not None
     hits = report["check_hit@10"]
     assert hits["learned"] > hits["hand_set"]
@@ -45,7 +29,7 @@ def test_learned_weights_are_kept_when_they_beat_the_hand_set_ones() -> None:
 
 def test_the_hand_set_weights_stay_when_learning_does_not_beat_them() -> None:
     # Only message_z varies and finds the target: the hand-set order is already perfect.
-    requests = _requests("message_z")
+    requests = requests_found_by("message_z")
     for r in requests:
         kept = r.features[:, FEATURES.index("message_z")].copy()
         r.features[:] = 0.0
