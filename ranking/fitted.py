@@ -44,23 +44,14 @@ def shared_fit(key: tuple[Any, ...], data: TrainingData, build: Callable[[], T])
     return value
 
 
-_REFITTED: dict[tuple[int, int], tuple[Scorer, TrainingData, Scorer]] = {}
-
-
 def refit_once(scorer: Scorer, data: TrainingData) -> Scorer:
     """`scorer.refit(data)`, once per fitted scorer and data within a process: a model
-    that is also a hybrid component is refitted once for both."""
-    key = (id(scorer), id(data))
-    hit = _REFITTED.get(key)
-    if hit is not None and hit[0] is scorer and hit[1] is data:
-        return hit[2]
-    refitted = scorer.refit(data)
-    _REFITTED[key] = (scorer, data, refitted)
-    return refitted
+    that is also a hybrid component is refitted once for both. The key holds the scorer
+    itself (hashed by identity), so it stays alive and its id is never reused."""
+    return shared_fit(("refit", scorer), data, lambda: scorer.refit(data))
 
 
 def forget() -> None:
     """Drop every cached fit (tests, long-lived processes that retrain)."""
     _FITTED.clear()
     _SHARED.clear()
-    _REFITTED.clear()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +34,7 @@ from ranking.message_combiner import (
     Featurised,
     K,
     featurise,
-    hit_rate,
-    target_share,
+    fit_if_it_wins,
     training_batch,
 )
 from ranking.request import RankRequest
@@ -119,38 +119,24 @@ def llm_requests(
 def fit_llm_combiner(
     current: Combiner, featurised: list[Featurised], check_share: float = CHECK_SHARE
 ) -> tuple[Combiner | None, dict[str, Any]]:
-    """`current` with its LLM weights fitted on the first part; kept (refitted on all) only
-    if its hit@10 on the held-back part beats `current`'s; None otherwise."""
-    n_check = round(check_share * len(featurised))
-    fit_part, check_part = featurised[n_check:], featurised[:n_check]
-    learned = _fit(current, fit_part)
+    """`current` with its LLM weights fitted on these requests, by `fit_if_it_wins` (at
+    least MIN_CHECK_REQUESTS held back; LLM weights of zero reported beside); None when
+    `current` does as well."""
     off = current.copy()
     off.weights = np.where([n in LLM_FEATURES for n in FEATURES], 0.0, off.weights).astype(
         np.float32
     )
-    report: dict[str, Any] = {
-        "requests": len(featurised),
-        "target_among_candidates": target_share(featurised),
-        "check_requests": n_check,
-        "check_hit@10": {
-            "hand_set": hit_rate(current, check_part),
-            "learned": hit_rate(learned, check_part) if learned else None,
-            "llm_weight_zero": hit_rate(off, check_part),
-        },
-        "hand_set_weights": _llm_weights(current),
-    }
-    hits = report["check_hit@10"]
-    if n_check < MIN_CHECK_REQUESTS:
-        report["chosen"] = "hand_set"
-        report["reason"] = f"{n_check} held-back requests, fewer than {MIN_CHECK_REQUESTS}"
-        return None, report
-    if learned is None or not hits["learned"] or hits["learned"] <= hits["hand_set"]:
-        report["chosen"] = "hand_set"
-        return None, report
-    final = _fit(current, featurised)
-    assert final is not None
-    report["chosen"] = "learned"
-    report["weights"] = _llm_weights(final)
+    final, report = fit_if_it_wins(
+        current,
+        featurised,
+        partial(_fit, current),
+        check_share,
+        also={"llm_weight_zero": off},
+        min_check=MIN_CHECK_REQUESTS,
+    )
+    report["hand_set_weights"] = _llm_weights(current)
+    if final is not None:
+        report["weights"] = _llm_weights(final)
     return final, report
 
 

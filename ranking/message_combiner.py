@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,32 +102,49 @@ def target_share(featurised: list[Featurised]) -> float:
 def fit_message_combiner(
     current: Combiner, featurised: list[Featurised], check_share: float = CHECK_SHARE
 ) -> tuple[Combiner | None, dict[str, Any]]:
-    """Fit on the first part, compare with `current` (the history combiner with hand-set
-    message weights) on the held-back part by hit@10 of the combiner's order (tail
-    re-ranking comes after either). The learned combiner is refitted on all requests when it
-    wins; None when the current one does as well."""
+    """A combiner learned on these requests, against `current` (the history combiner with
+    hand-set message weights), by `fit_if_it_wins`; None when the current one does as well."""
     active = tuple(n for n, a in zip(FEATURES, current.active, strict=True) if a)
+    final, report = fit_if_it_wins(current, featurised, partial(_fit, active), check_share)
+    if final is not None:
+        report["weights"] = {row["feature"]: row["weight"] for row in final.describe()}
+    return final, report
+
+
+def fit_if_it_wins(
+    current: Combiner,
+    featurised: list[Featurised],
+    fit: Callable[[list[Featurised]], Combiner | None],
+    check_share: float = CHECK_SHARE,
+    also: Mapping[str, Combiner] | None = None,
+    min_check: int = 0,
+) -> tuple[Combiner | None, dict[str, Any]]:
+    """`fit` on the first part, compared with `current` on the held-back part by hit@10 of
+    the combiner's order (tail re-ranking comes after either; `also` are reported beside).
+    Returns `fit` on all requests if it wins on at least `min_check` held-back requests,
+    else None; and the report of the choice."""
     n_check = round(check_share * len(featurised))
     fit_part, check_part = featurised[n_check:], featurised[:n_check]
-    learned = _fit(active, fit_part)
+    learned = fit(fit_part)
+    hits = {
+        "hand_set": hit_rate(current, check_part),
+        "learned": hit_rate(learned, check_part) if learned else None,
+        **{name: hit_rate(combiner, check_part) for name, combiner in (also or {}).items()},
+    }
     report: dict[str, Any] = {
         "requests": len(featurised),
         "target_among_candidates": target_share(featurised),
         "check_requests": n_check,
-        "check_hit@10": {
-            "hand_set": hit_rate(current, check_part),
-            "learned": hit_rate(learned, check_part) if learned else None,
-        },
+        "check_hit@10": hits,
     }
-    hits = report["check_hit@10"]
+    if n_check < min_check:
+        reason = f"{n_check} held-back requests, fewer than {min_check}"
+        return None, {**report, "chosen": "hand_set", "reason": reason}
     if learned is None or not hits["learned"] or hits["learned"] <= hits["hand_set"]:
-        report["chosen"] = "hand_set"
-        return None, report
-    report["chosen"] = "learned"
-    final = _fit(active, featurised)
+        return None, {**report, "chosen": "hand_set"}
+    final = fit(featurised)
     assert final is not None
-    report["weights"] = {row["feature"]: row["weight"] for row in final.describe()}
-    return final, report
+    return final, {**report, "chosen": "learned"}
 
 
 def _fit(active: tuple[str, ...], featurised: list[Featurised]) -> Combiner | None:
