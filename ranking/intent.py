@@ -181,10 +181,10 @@ class IntentScorer(Scorer):
         """
         # Training multiplies whole batches against the catalog, so by default (train_threads
         # 0) it uses torch's threads at the start of the process: one per core, or
-        # OMP_NUM_THREADS (Beauty epoch on the idle 2-core machine: 59.5 s with one thread,
-        # 31.5 s with two). Use 1 on a machine busy with other work: there the thread pool
-        # waits on hand-offs (0.25 s vs 1-2 s a batch, measured). A process's own setting
-        # (a server's one thread) is restored afterwards.
+        # OMP_NUM_THREADS (Beauty's full eval on the idle 2-core machine: intent 2,229 s
+        # with one thread, 940 s with two). Use 1 on a machine busy with other work: there
+        # the thread pool waits on hand-offs (0.25 s vs 1-2 s a batch, measured). A
+        # process's own setting (a server's one thread) is restored afterwards.
         before = torch.get_num_threads()
         torch.set_num_threads(self.config["train_threads"] or _START_THREADS)
         try:
