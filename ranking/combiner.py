@@ -33,9 +33,12 @@ FIXED_WEIGHTS = {
     "knn_rank": 0.25,
     "als_z": 0.5,
     "als_rank": 0.25,
+    "markov_z": 0.5,
+    "markov_rank": 0.25,
     "llm_z": 1.0,
     "llm_rank": 0.5,
     "popularity": 0.0,
+    "recent_popularity": 0.0,
     "category_share": 0.5,
     "price_fit": 0.2,
 }

@@ -24,6 +24,12 @@ def _als(seed: int, **params: Any) -> Scorer:
     return ALSScorer(seed=seed, **params)
 
 
+def _markov(seed: int, **params: Any) -> Scorer:
+    from ranking.markov import MarkovScorer
+
+    return MarkovScorer(**params)
+
+
 def _content(seed: int, **params: Any) -> Scorer:
     from ranking.content import ContentScorer
 
@@ -57,10 +63,17 @@ CONTENT = ScorerSpec(
     grid=grid(decay=[1.0, 0.8, 0.5, 0.2, 0.0]),
     baseline=True,
 )
+MARKOV = ScorerSpec(
+    "markov",
+    _markov,
+    "first-order transitions: what shoppers took next after the history's latest items",
+    grid=grid(window=[1, 3, 5]),
+    baseline=True,
+)
 INTENT = ScorerSpec(
     "intent",
     intent_scorer,
     "attention-based intent encoder over the behaviour sequence (text-initialised items)",
     grid=(INTENT_SEARCH,),
 )
-SPECS = {spec.name: spec for spec in (CONTENT, INTENT, ITEMKNN, ALS)}
+SPECS = {spec.name: spec for spec in (CONTENT, INTENT, ITEMKNN, ALS, MARKOV)}

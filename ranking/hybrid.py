@@ -33,6 +33,7 @@ from ranking.hybrid_features import (
     candidate_sets,
     context_features,
     feature_tensor,
+    recent_counts,
 )
 from ranking.intent_search import INTENT_SEARCH
 from ranking.request import SOURCES
@@ -51,9 +52,16 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     "intent": dict(INTENT_SEARCH),
     "itemknn": {"neighbours": 0, "shrink": 10.0},
     "als": {"factors": 256, "alpha": 10.0},
+    "markov": {"window": 3, "decay": 0.5},
 }
-SIGNAL_OF = {"content": "semantic", "intent": "intent", "itemknn": "knn", "als": "als"}
-NEEDED = {"semantic": ("content",), "intent": ("intent",), "cf": ("itemknn", "als")}
+SIGNAL_OF = {
+    "content": "semantic",
+    "intent": "intent",
+    "itemknn": "knn",
+    "als": "als",
+    "markov": "markov",
+}
+NEEDED = {"semantic": ("content",), "intent": ("intent",), "cf": ("itemknn", "als", "markov")}
 # The default tail knob is chosen per dataset on the validation requests (`choose_tail_knob`):
 # the largest knob of KNOB_GRID whose validation recall@10 stays within KNOB_RECALL_TOLERANCE
 # of knob 0's. FALLBACK_TAIL_KNOB (mid-range: a tail item may pass up to ten head items)
@@ -119,7 +127,9 @@ class HybridScorer(Scorer):
         # Requests with LLM-written candidate texts (an indirect need), where their weight
         # was learned on validation requests with such texts (ranking/message_combiner.py).
         self.llm_combiner: Combiner | None = None
-        self.context = CatalogContext(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
+        self.context = CatalogContext(
+            np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
+        )
         self.tail = np.zeros(0, dtype=bool)
         self._memo: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         # Per-history extra signal rows for evaluation (LLM candidates of sampled users),
@@ -185,11 +195,13 @@ class HybridScorer(Scorer):
         return self
 
     def refit(self, data: TrainingData) -> HybridScorer:
-        """Components refitted on `data`; the combiner, knob and catalog context learned on
-        validation stay. Configurations that share a fitted state (`hybrid` and
+        """Components refitted on `data`, and the catalog context (popularity, recent
+        popularity) counted on it; the combiner, knob and tail set learned on validation
+        stay. Configurations that share a fitted state (`hybrid` and
         `hybrid-no-tail-rerank`) share the refitted components and a new memo."""
         twin = copy.copy(self)
         twin.components = {name: refit_once(c, data) for name, c in self.components.items()}
+        twin.context = catalog_context(data)
         twin._memo = shared_fit(("hybrid-refit", id(self._memo)), data, dict)
         return twin
 
@@ -232,18 +244,8 @@ class HybridScorer(Scorer):
 
     def set_catalog(self, data: TrainingData) -> None:
         """Context features and the tail set, from the catalog and training counts."""
-        counts = data.item_counts()
-        categories = [p.category or "" for p in data.products]
-        codes = {c: i for i, c in enumerate(sorted({c for c in categories if c}))}
-        self.context = CatalogContext(
-            popularity=counts,
-            category=np.array([codes.get(c, -1) for c in categories], dtype=np.int64),
-            price=np.array(
-                [np.nan if p.price is None else float(p.price) for p in data.products],
-                dtype=np.float64,
-            ),
-        )
-        self.tail = tail_mask(counts)
+        self.context = catalog_context(data)
+        self.tail = tail_mask(self.context.popularity)
 
     def _fit_combiner(
         self,
@@ -454,6 +456,7 @@ class HybridScorer(Scorer):
             **{f"combiner.{k}": v for k, v in self.combiner.state().items()},
             **extra,
             "popularity": self.context.popularity,
+            "recent": self.context.recent,
             "category": self.context.category,
             "price": self.context.price,
             "tail": self.tail,
@@ -466,8 +469,31 @@ class HybridScorer(Scorer):
         self.llm_combiner = _combiner(_prefixed(state, "llm_combiner."))
         knob = state.get("message_tail_knob")
         self.message_tail_knob = None if knob is None else round(float(knob), 4)
-        self.context = CatalogContext(state["popularity"], state["category"], state["price"])
+        if len(self.combiner.weights) != len(FEATURES) or "recent" not in state:
+            raise ScorerError(
+                f"hybrid: this model was saved by an older version ({len(self.combiner.weights)}"
+                f" combiner features, this version has {len(FEATURES)}); retrain it with "
+                "`longtail train`"
+            )
+        self.context = CatalogContext(
+            state["popularity"], state["recent"], state["category"], state["price"]
+        )
         self.tail = state["tail"].astype(bool)
+
+
+def catalog_context(data: TrainingData) -> CatalogContext:
+    """What the context features need, counted on `data`'s sequences and catalog."""
+    categories = [p.category or "" for p in data.products]
+    codes = {c: i for i, c in enumerate(sorted({c for c in categories if c}))}
+    return CatalogContext(
+        popularity=data.item_counts(),
+        recent=recent_counts(data.sequences, data.n_items),
+        category=np.array([codes.get(c, -1) for c in categories], dtype=np.int64),
+        price=np.array(
+            [np.nan if p.price is None else float(p.price) for p in data.products],
+            dtype=np.float64,
+        ),
+    )
 
 
 def _prefixed(state: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:

@@ -1,10 +1,11 @@
 """Per-candidate features of the hybrid ranker, computed for a batch of requests at once.
 
 Every signal is a full-catalog score row per request (the semantic visor's cosine, the
-intent encoder, ItemKNN, ALS, BM25 for the message, LLM-written descriptions). Each gives
-two features per candidate: its z-score over the allowed items, so scales are comparable,
-and a rank feature 1 / log2(2 + rank), which is how far up that signal alone would put it.
-Context features (popularity, category and price fit to the history) complete the vector.
+intent encoder, ItemKNN, ALS, first-order transitions, BM25 for the message, LLM-written
+descriptions). Each gives two features per candidate: its z-score over the allowed items,
+so scales are comparable, and a rank feature 1 / log2(2 + rank), which is how far up that
+signal alone would put it. Context features (popularity overall and among the latest
+interactions, category and price fit to the history) complete the vector.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # Raw signals, each a (batch, n_items) score matrix; absent signals give zero features.
-SIGNALS = ("semantic", "message", "sparse", "intent", "knn", "als", "llm")
-CONTEXT = ("popularity", "category_share", "price_fit")
+SIGNALS = ("semantic", "message", "sparse", "intent", "knn", "als", "markov", "llm")
+CONTEXT = ("popularity", "recent_popularity", "category_share", "price_fit")
 FEATURES = tuple(f"{s}_{kind}" for s in SIGNALS for kind in ("z", "rank")) + CONTEXT
 
 # Which explanation-level signal each feature belongs to (what contributions are summed to).
@@ -27,7 +28,10 @@ GROUP = {
     "knn_rank": "cf",
     "als_z": "cf",
     "als_rank": "cf",
+    "markov_z": "cf",
+    "markov_rank": "cf",
     "popularity": "popularity",
+    "recent_popularity": "popularity",
     "category_share": "context",
     "price_fit": "context",
 }
@@ -37,9 +41,12 @@ GENERATORS = {
     "semantic": ("semantic", "message"),
     "sparse": ("sparse",),
     "intent": ("intent",),
-    "cf": ("knn", "als"),
+    "cf": ("knn", "als", "markov"),
     "llm": ("llm",),
 }
+
+
+RECENT_WINDOW = 3  # a shopper's latest interactions that count as recent popularity
 
 
 @dataclass
@@ -47,12 +54,22 @@ class CatalogContext:
     """Per-item facts the context features need."""
 
     popularity: np.ndarray  # (n_items,) training interactions
+    recent: np.ndarray  # (n_items,) of those, among each shopper's RECENT_WINDOW latest
     category: np.ndarray  # (n_items,) category code, -1 = none
     price: np.ndarray  # (n_items,) price, nan = unknown
 
     @property
     def n_categories(self) -> int:
         return int(self.category.max()) + 1 if len(self.category) else 0
+
+
+def recent_counts(sequences: list[np.ndarray], n_items: int) -> np.ndarray:
+    """Per item, how often it is among a shopper's RECENT_WINDOW latest interactions: what
+    is in demand now, read from the sequences alone (no timestamps needed)."""
+    latest = [s[-RECENT_WINDOW:] for s in sequences if len(s)]
+    if not latest:
+        return np.zeros(n_items, dtype=np.int64)
+    return np.bincount(np.concatenate(latest), minlength=n_items)
 
 
 def zscores(scores: np.ndarray, allowed: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -103,11 +120,11 @@ def top_per_row(scores: np.ndarray, allowed: np.ndarray, depth: int) -> np.ndarr
 
 
 def context_features(histories: list[np.ndarray], context: CatalogContext) -> dict[str, np.ndarray]:
-    """Popularity, the history's share of each item's category, and price fit, per row."""
+    """Popularity (overall and recent), the history's share of each item's category, and
+    price fit, per row."""
     n_items = len(context.popularity)
     batch = len(histories)
-    popularity = np.log1p(context.popularity.astype(np.float32))
-    popularity = popularity / max(float(popularity.max()), 1e-9)
+    popularity = _log_share(context.popularity)
     shares = np.zeros((batch, max(context.n_categories, 1)), dtype=np.float32)
     price_fit = np.zeros((batch, n_items), dtype=np.float32)
     known_price = np.isfinite(context.price)
@@ -127,9 +144,16 @@ def context_features(histories: list[np.ndarray], context: CatalogContext) -> di
     )
     return {
         "popularity": np.broadcast_to(popularity, (batch, n_items)),
+        "recent_popularity": np.broadcast_to(_log_share(context.recent), (batch, n_items)),
         "category_share": category_share.astype(np.float32),
         "price_fit": price_fit,
     }
+
+
+def _log_share(counts: np.ndarray) -> np.ndarray:
+    """log(1 + count) scaled to [0, 1] by the catalog's largest."""
+    logs = np.log1p(counts.astype(np.float32))
+    return logs / max(float(logs.max(initial=0.0)), 1e-9)
 
 
 def candidate_sets(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import LongtailError
-from ranking.components import ALS, CONTENT, INTENT, ITEMKNN, intent_scorer
+from ranking.components import ALS, CONTENT, INTENT, ITEMKNN, MARKOV, intent_scorer
 from ranking.scorer import Scorer
 from ranking.spec import ScorerSpec, grid
 
@@ -49,7 +49,7 @@ def _popularity(seed: int, **params: Any) -> Scorer:
 
 
 register(ScorerSpec("pop", _popularity, "most popular items in training", baseline=True))
-for _spec in (ITEMKNN, ALS, CONTENT):
+for _spec in (ITEMKNN, ALS, MARKOV, CONTENT):
     register(_spec)
 for _option, _what in (("logq", "logit adjustment"), ("category", "category vectors")):
     register(

@@ -11,8 +11,9 @@ from catalog.models import Product
 from ranking.als import ALSScorer
 from ranking.content import ContentScorer
 from ranking.itemknn import ItemKNNScorer
+from ranking.markov import MarkovScorer
 from ranking.popularity import PopularityScorer
-from ranking.scorer import TrainingData
+from ranking.scorer import ScorerError, TrainingData
 from tests.unit.ranking.fakes import use_hashing_encoder
 
 
@@ -43,6 +44,26 @@ def test_itemknn_shrink_and_neighbours() -> None:
     np.testing.assert_allclose(shrunk, [0, 2 / 3, 1 / 3, 0], atol=1e-6)
     nearest = ItemKNNScorer(neighbours=1).fit(data).score([np.array([2])])[0]
     np.testing.assert_allclose(nearest, [0, 0, 0, 2**-0.5], atol=1e-6)
+
+
+def test_markov_sums_decayed_transitions_from_the_latest_items() -> None:
+    # transitions 0→1 (twice), 1→2, 2→3, 0→2; a repeat 3→3 counts for nothing
+    data = training([[0, 1, 2], [0, 1], [2, 3, 3], [0, 2]])
+    latest_only = MarkovScorer(window=1).fit(data)
+    np.testing.assert_allclose(
+        latest_only.score([np.array([2, 0])])[0], np.log1p([0, 2, 1, 0]), atol=1e-6
+    )
+    # window 2, decay 0.5: 0 is the latest (weight 1), 2 before it (weight 0.5)
+    two = MarkovScorer(window=2, decay=0.5).fit(data)
+    np.testing.assert_allclose(
+        two.score([np.array([1, 2, 0])])[0], np.log1p([0, 2, 1, 0.5]), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("params", [{"window": 0}, {"decay": 0.0}, {"decay": 1.5}])
+def test_markov_rejects_settings_outside_their_range(params: dict[str, float]) -> None:
+    with pytest.raises(ScorerError, match=r"markov: (window|decay) must be"):
+        MarkovScorer(**params)
 
 
 def test_als_folds_in_a_new_history() -> None:

@@ -18,7 +18,7 @@ from ranking import registry
 from ranking.combiner import FIXED_WEIGHTS, Combiner
 from ranking.errors import RankingError, RankingUnavailable
 from ranking.hybrid import HybridScorer
-from ranking.hybrid_features import FEATURES
+from ranking.hybrid_features import FEATURES, recent_counts
 from ranking.hybrid_ranker import HybridRanker
 from ranking.ranker_pool import RankerPool
 from ranking.request import RankRequest
@@ -214,6 +214,22 @@ def test_the_saved_model_refuses_another_catalog(ranker: HybridRanker, tmp_path:
         HybridScorer.load(tmp_path / "hybrid", fingerprint="mine")
 
 
+def test_a_model_saved_by_an_older_version_asks_for_a_retrain(
+    ranker: HybridRanker, tmp_path: Path
+) -> None:
+    from core.atomic import current
+    from ranking.scorer import ScorerError
+
+    ranker.scorer.save(tmp_path / "hybrid")
+    arrays = current(tmp_path / "hybrid") / "arrays.npz"
+    with np.load(arrays) as saved:
+        older = {k: saved[k] for k in saved.files if k != "recent"}
+    older = {k: v[:-3] if k.startswith("combiner.") else v for k, v in older.items()}
+    np.savez(arrays, **older)
+    with pytest.raises(ScorerError, match=r"older version .* retrain it with `longtail train`"):
+        HybridScorer.load(tmp_path / "hybrid")
+
+
 # ------------------------------------------------------------ ranking worker processes
 
 
@@ -322,3 +338,11 @@ def test_a_refit_keeps_what_validation_chose_and_twins_share_the_refitted_compon
         if name != "content":  # item texts do not change with interactions
             assert component is not hybrid.components[name]
     assert refitted._memo is refitted_twin._memo and refitted._memo is not hybrid._memo
+    # Popularity is counted on the refit data (validation targets are the latest
+    # interactions); the tail set the knob was chosen for stays.
+    np.testing.assert_array_equal(refitted.context.popularity, split.refit.item_counts())
+    np.testing.assert_array_equal(
+        refitted.context.recent, recent_counts(split.refit.sequences, split.refit.n_items)
+    )
+    assert not np.array_equal(refitted.context.recent, hybrid.context.recent)
+    assert refitted.tail is hybrid.tail

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ranking.hybrid_features import rank_features, zscores
+from ranking.hybrid_features import RECENT_WINDOW, rank_features, recent_counts, zscores
 
 
 def reference_ranks(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -49,3 +49,11 @@ def test_candidate_features_equal_the_full_row_definitions(seed: int) -> None:
     # Disallowed candidates carry no signal.
     blocked = valid & ~np.take_along_axis(allowed, safe, axis=1)
     assert blocked.any() and not got_rank[blocked].any() and not got_z[blocked].any()
+
+
+def test_recent_popularity_counts_each_shoppers_latest_interactions() -> None:
+    assert RECENT_WINDOW == 3
+    sequences = [np.array([0, 1, 2, 3]), np.array([4, 3]), np.array([], dtype=np.int64)]
+    # shopper 0's latest three are 1, 2, 3 (item 0 is too old); shopper 1's are 4, 3
+    np.testing.assert_array_equal(recent_counts(sequences, 6), [0, 1, 1, 2, 1, 0])
+    assert not recent_counts([], 4).any()
