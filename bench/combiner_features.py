@@ -26,9 +26,10 @@ import numpy as np
 from catalog.loading import load_dataset
 from core.offline import go_offline
 from evaluation.split import leave_last_out
-from ranking.combiner import Combiner
+from ranking.combiner import Combiner, Featurised, training_batch
 from ranking.hybrid import HybridScorer
 from ranking.hybrid_features import FEATURES
+from ranking.message_combiner import hit_rate
 
 # Each variant: the features it leaves out (their weights are held at 0).
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -40,50 +41,31 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 CHUNK = 512
 
 
-def validation_features(hybrid: HybridScorer, validation: list) -> tuple[np.ndarray, ...]:
-    """Candidates' features (Q, C, F), their mask (Q, C) and the target's column (-1: the
-    target is not a candidate) for every validation request."""
+def validation_requests(hybrid: HybridScorer, validation: list) -> list[Featurised]:
+    """Every validation request's candidates and features, as the combiner is fitted on."""
     histories = [np.asarray(h) for h, _ in validation]
-    blocks = [
-        hybrid._candidates(histories[s : s + CHUNK], {}) for s in range(0, len(histories), CHUNK)
-    ]
-    width = max(b[0].shape[1] for b in blocks)
-    features = np.zeros((len(histories), width, len(FEATURES)), dtype=np.float32)
-    valid = np.zeros((len(histories), width), dtype=bool)
-    row = 0
-    for candidates, _, block in blocks:
-        features[row : row + len(block), : block.shape[1]] = block
-        valid[row : row + len(block), : block.shape[1]] = candidates >= 0
-        row += len(block)
-    flat = np.concatenate(
-        [np.pad(c, ((0, 0), (0, width - c.shape[1])), constant_values=-1) for c, _, _ in blocks]
-    )
-    targets = np.array([t for _, t in validation])
-    column = np.where(
-        (flat == targets[:, None]).any(axis=1), (flat == targets[:, None]).argmax(axis=1), -1
-    )
-    return features, valid, column
+    out = []
+    for start in range(0, len(histories), CHUNK):
+        candidates, _, features = hybrid._candidates(histories[start : start + CHUNK], {})
+        for row, (_, target) in enumerate(validation[start : start + CHUNK]):
+            real = candidates[row] >= 0  # hit_rate ranks every candidate it is given
+            out.append(Featurised(candidates[row][real], features[row][real], target))
+    return out
 
 
-def cross_fitted_hits(
-    features: np.ndarray, valid: np.ndarray, column: np.ndarray, dropped: tuple[str, ...], seed: int
-) -> float:
-    """hit@10 of a combiner fitted on one half of the requests, read on the other, averaged."""
+def cross_fitted_hits(requests: list[Featurised], dropped: tuple[str, ...], seed: int) -> float:
+    """hit@10 of a combiner fitted on one half of the requests, read on the other, averaged
+    (a request whose target is not a candidate counts as a miss)."""
     active = tuple(f for f in FEATURES if f not in dropped)
-    halves = np.array_split(np.random.default_rng(seed).permutation(len(column)), 2)
+    halves = np.array_split(np.random.default_rng(seed).permutation(len(requests)), 2)
     hits = []
     for fit_on, read_on in (halves, halves[::-1]):
-        usable = fit_on[column[fit_on] >= 0]
         combiner = Combiner(active)
         combiner.weights[:] = 0.0  # a feature left out counts for nothing
-        combiner.fit(features[usable], valid[usable], column[usable])
-        scores = np.where(valid[read_on], combiner.score(features[read_on]), -np.inf)
-        top = np.argsort(-scores, axis=1)[:, :10]
-        hits.append(
-            float(
-                ((top == column[read_on, None]) & (column[read_on, None] >= 0)).any(axis=1).mean()
-            )
-        )
+        batch = training_batch([requests[i] for i in fit_on])
+        if batch is not None:
+            combiner.fit(*batch)
+        hits.append(hit_rate(combiner, [requests[i] for i in read_on]))
     return float(np.mean(hits))
 
 
@@ -92,15 +74,17 @@ def run(data: Path, intent: dict[str, Any] | None, seed: int) -> dict[str, Any]:
     training = leave_last_out(load_dataset(data)).training
     components = {"intent": {**intent, "search_budget_s": 0.0}} if intent else None
     hybrid = HybridScorer(tail_knob=0.0, seed=seed, components=components).fit(training)
-    features, valid, column = validation_features(hybrid, training.validation)
+    requests = validation_requests(hybrid, training.validation)
     return {
         "data": str(data),
         "protocol": "leave-last-out, validation requests only, 2-fold cross-fitted combiner",
-        "validation_requests": len(column),
-        "target_among_candidates": round(float((column >= 0).mean()), 4),
+        "validation_requests": len(requests),
+        "target_among_candidates": round(
+            float(np.mean([(r.candidates == r.target).any() for r in requests])), 4
+        ),
         "components": hybrid.component_params,
         "hit@10": {
-            name: round(cross_fitted_hits(features, valid, column, dropped, seed), 4)
+            name: round(cross_fitted_hits(requests, dropped, seed), 4)
             for name, dropped in VARIANTS.items()
         },
         "seconds": round(time.perf_counter() - started, 1),

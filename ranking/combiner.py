@@ -13,6 +13,8 @@ keeps its `FIXED_WEIGHTS` entry; with no training requests at all every weight i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -43,6 +45,33 @@ FIXED_WEIGHTS = {
     "price_fit": 0.2,
 }
 L2 = 1e-3
+
+
+@dataclass
+class Featurised:
+    """One training request's candidates and features, and where its target is."""
+
+    candidates: np.ndarray  # (C,) item indices; -1 pads (training_batch masks them)
+    features: np.ndarray  # (C, len(FEATURES))
+    target: int  # item index
+
+
+def training_batch(
+    featurised: list[Featurised],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The requests whose target is a candidate, padded for `Combiner.fit`: features
+    (Q, C, F), candidate mask (Q, C) and the target's column (Q,); None if there are none."""
+    usable = [(f, np.flatnonzero(f.candidates == f.target)) for f in featurised]
+    usable = [(f, hit) for f, hit in usable if len(hit)]
+    if not usable:
+        return None
+    width = max(len(f.candidates) for f, _ in usable)
+    x = np.zeros((len(usable), width, len(FEATURES)), dtype=np.float32)
+    valid = np.zeros((len(usable), width), dtype=bool)
+    for row, (f, _) in enumerate(usable):
+        x[row, : len(f.candidates)] = f.features
+        valid[row, : len(f.candidates)] = f.candidates >= 0
+    return x, valid, np.array([int(hit[0]) for _, hit in usable])
 
 
 class Combiner:

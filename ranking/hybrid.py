@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from catalog.dataset import tail_mask
 from core.atomic import current
-from ranking.combiner import Combiner
+from ranking.combiner import Combiner, Featurised, training_batch
 from ranking.components import SPECS
 from ranking.fitted import fit_once, refit_once, shared_fit
 from ranking.hybrid_features import (
@@ -257,29 +257,18 @@ class HybridScorer(Scorer):
         Requests with `request_signals` (LLM candidates) are featurised with them, one at a
         time, so the weights of those signals are learned rather than fixed.
         """
-        blocks, masks, targets = [], [], []
         histories = [h for h, _ in validation]
         chunks = self._request_chunks(
             histories, request_signals or {}, progress="hybrid: combiner features"
         )
+        featurised = []
         for positions, extra in chunks:
             candidates, _, features = self._candidates([histories[i] for i in positions], extra)
             for row, i in enumerate(positions):
-                target = validation[i][1]
-                hit = np.flatnonzero(candidates[row] == target)
-                if len(hit):
-                    blocks.append(features[row])
-                    masks.append(candidates[row] >= 0)
-                    targets.append(int(hit[0]))
-        if not targets:
-            return
-        width = max(len(m) for m in masks)
-        x = np.zeros((len(blocks), width, len(FEATURES)), dtype=np.float32)
-        valid = np.zeros((len(blocks), width), dtype=bool)
-        for row, (block, mask) in enumerate(zip(blocks, masks, strict=True)):
-            x[row, : len(block)] = block
-            valid[row, : len(mask)] = mask
-        self.combiner.fit(x, valid, np.array(targets))
+                featurised.append(Featurised(candidates[row], features[row], validation[i][1]))
+        batch = training_batch(featurised)
+        if batch is not None:
+            self.combiner.fit(*batch)
 
     # ------------------------------------------------------------------ scoring
     def signals(

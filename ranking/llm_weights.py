@@ -26,16 +26,14 @@ import numpy as np
 
 from catalog.dataset import Dataset
 from catalog.models import EVENTS
-from ranking.combiner import Combiner
+from ranking.combiner import Combiner, Featurised, training_batch
 from ranking.hybrid_features import FEATURES
 from ranking.message_combiner import (
     CHECK_SHARE,
     SEED,
-    Featurised,
     K,
     featurise,
     fit_if_it_wins,
-    training_batch,
 )
 from ranking.request import RankRequest
 

@@ -19,7 +19,6 @@ requests are the served data's validation targets (each user's last interaction,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ import numpy as np
 
 from catalog.dataset import Dataset
 from catalog.models import EVENTS, Product
-from ranking.combiner import Combiner
+from ranking.combiner import Combiner, Featurised, training_batch
 from ranking.hybrid_features import FEATURES
 from ranking.request import RankRequest
 
@@ -41,15 +40,6 @@ MESSAGE_REQUESTS = 2000  # validation requests featurised (one ranker request ea
 CHECK_SHARE = 0.25  # of them, held back to decide between learned and hand-set weights
 SEED = 0
 K = 10
-
-
-@dataclass
-class Featurised:
-    """One validation request's candidates and features, and where its target is."""
-
-    candidates: np.ndarray  # (C,) item indices
-    features: np.ndarray  # (C, len(FEATURES))
-    target: int  # item index
 
 
 def message_requests(
@@ -151,24 +141,6 @@ def _fit(active: tuple[str, ...], featurised: list[Featurised]) -> Combiner | No
     """Listwise logistic regression over the requests whose target is a candidate."""
     batch = training_batch(featurised)
     return None if batch is None else Combiner(active).fit(*batch)
-
-
-def training_batch(
-    featurised: list[Featurised],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The requests whose target is a candidate, padded for `Combiner.fit`: features
-    (Q, C, F), candidate mask (Q, C) and the target's column (Q,); None if there are none."""
-    usable = [(f, np.flatnonzero(f.candidates == f.target)) for f in featurised]
-    usable = [(f, hit) for f, hit in usable if len(hit)]
-    if not usable:
-        return None
-    width = max(len(f.candidates) for f, _ in usable)
-    x = np.zeros((len(usable), width, len(FEATURES)), dtype=np.float32)
-    valid = np.zeros((len(usable), width), dtype=bool)
-    for row, (f, _) in enumerate(usable):
-        x[row, : len(f.candidates)] = f.features
-        valid[row, : len(f.candidates)] = f.candidates >= 0
-    return x, valid, np.array([int(hit[0]) for _, hit in usable])
 
 
 def hit_rate(combiner: Combiner, featurised: list[Featurised]) -> float:

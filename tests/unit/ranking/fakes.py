@@ -10,8 +10,8 @@ import pytest
 
 from catalog.dataset import Dataset
 from catalog.demo import DemoConfig, generate_demo
+from ranking.combiner import Featurised
 from ranking.hybrid_features import FEATURES
-from ranking.message_combiner import Featurised
 from retrieval.encoders import Encoder
 
 SMALL_DEMO = DemoConfig(items=150, users=120)
