@@ -1,4 +1,5 @@
-"""Histories as sparse user × item matrices, the input of the collaborative-filtering scorers."""
+"""Histories as sparse user × item matrices, the input of the collaborative-filtering scorers,
+and the saved form of their item × item matrices."""
 
 from __future__ import annotations
 
@@ -19,3 +20,14 @@ def binary_matrix(histories: Sequence[np.ndarray], n_items: int) -> sparse.csr_m
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
     return matrix
+
+
+def item_matrix_state(matrix: sparse.csr_matrix) -> dict[str, np.ndarray]:
+    """A square item × item CSR matrix as the arrays `Scorer.state()` saves."""
+    return {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr}
+
+
+def item_matrix_from_state(state: dict[str, np.ndarray], n_items: int) -> sparse.csr_matrix:
+    """The matrix `item_matrix_state` saved."""
+    arrays = (state["data"], state["indices"], state["indptr"])
+    return sparse.csr_matrix(arrays, shape=(n_items, n_items))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import sparse
 
-from ranking.interactions import binary_matrix
+from ranking.interactions import binary_matrix, item_matrix_from_state, item_matrix_state
 from ranking.scorer import Scorer, TrainingData
 
 
@@ -49,14 +49,10 @@ class ItemKNNScorer(Scorer):
         return {"neighbours": self.neighbours, "shrink": self.shrink}
 
     def state(self) -> dict[str, np.ndarray]:
-        s = self.similarity
-        return {"data": s.data, "indices": s.indices, "indptr": s.indptr}
+        return item_matrix_state(self.similarity)
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        shape = (self.n_items, self.n_items)
-        self.similarity = sparse.csr_matrix(
-            (state["data"], state["indices"], state["indptr"]), shape=shape
-        )
+        self.similarity = item_matrix_from_state(state, self.n_items)
 
 
 def _top_per_row(matrix: sparse.csr_matrix, k: int) -> sparse.csr_matrix:

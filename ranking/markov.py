@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import sparse
 
+from ranking.interactions import item_matrix_from_state, item_matrix_state
 from ranking.scorer import Scorer, ScorerError, TrainingData
 
 
@@ -60,11 +61,7 @@ class MarkovScorer(Scorer):
         return {"window": self.window, "decay": self.decay}
 
     def state(self) -> dict[str, np.ndarray]:
-        t = self.transitions
-        return {"data": t.data, "indices": t.indices, "indptr": t.indptr}
+        return item_matrix_state(self.transitions)
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        shape = (self.n_items, self.n_items)
-        self.transitions = sparse.csr_matrix(
-            (state["data"], state["indices"], state["indptr"]), shape=shape
-        )
+        self.transitions = item_matrix_from_state(state, self.n_items)
